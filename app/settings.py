@@ -1,0 +1,110 @@
+"""Process settings from the environment (pydantic-settings): built once by the CLI and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.review.models import Severity
+
+DEPRECATED_MODELS = frozenset({"claude-sonnet-4-5"})
+MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable and what to do."""
+
+
+class Settings(BaseSettings):
+    """The environment contract of DESIGN.md. Secrets are ``SecretStr`` and never logged."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    github_app_id: int | None = None
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    github_webhook_secret: SecretStr | None = None
+    github_webhook_secret_previous: SecretStr | None = None
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+
+    anthropic_api_key: SecretStr | None = None
+    anthropic_auth_token: SecretStr | None = None
+    anthropic_base_url: str | None = None
+
+    archbot_model: str = "claude-sonnet-4-6"
+    archbot_database_url: str = "sqlite:///./archbot.db"
+    archbot_sarif_file: Path | None = None
+    archbot_severity_threshold: Severity | None = None
+    archbot_fail_on: Literal["none", "critical", "high", "medium", "low"] = "none"
+    archbot_config_path: str = ".github/archbot.yml"
+
+    archbot_max_body_bytes: int = Field(default=MAX_WEBHOOK_BYTES, gt=0)
+    archbot_worker_concurrency: int = Field(default=2, ge=1, le=32)
+    archbot_log_level: str = "INFO"
+    archbot_github_timeout: float = Field(default=10.0, gt=0)
+    archbot_model_timeout: float = Field(default=120.0, gt=0)
+    archbot_review_deadline: float = Field(default=600.0, gt=0)
+    archbot_daily_token_budget: int = Field(default=2_000_000, ge=0)  # per installation per day
+    archbot_pr_token_budget: int = Field(default=400_000, ge=0)  # per PR, across pushes
+    archbot_commands_per_issue_per_hour: int = Field(default=10, ge=0)
+
+    @model_validator(mode="after")
+    def _one_private_key_source(self) -> Settings:
+        if self.github_private_key is not None and self.github_private_key_path is not None:
+            raise ValueError("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
+        return self
+
+    def private_key(self) -> str | None:
+        """The App's PEM private key, from the variable or the file it names."""
+        if self.github_private_key is not None:
+            return self.github_private_key.get_secret_value().replace("\\n", "\n")
+        if self.github_private_key_path is not None:
+            try:
+                return self.github_private_key_path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SettingsError(
+                    f"GITHUB_PRIVATE_KEY_PATH={self.github_private_key_path} cannot be read: {exc.strerror}"
+                ) from exc
+        return None
+
+    def webhook_secrets(self) -> list[str]:
+        """The current and (during rotation) previous webhook secrets, in that order."""
+        return [
+            s.get_secret_value()
+            for s in (self.github_webhook_secret, self.github_webhook_secret_previous)
+            if s is not None and s.get_secret_value()
+        ]
+
+    def has_model_credentials(self) -> bool:
+        """True when the Anthropic SDK has a key or token to send."""
+        return any(
+            s is not None and s.get_secret_value() for s in (self.anthropic_api_key, self.anthropic_auth_token)
+        )
+
+    def require_app(self) -> None:
+        """Fail with the name of the first missing variable that ``archbot serve`` needs."""
+        missing = []
+        if self.github_app_id is None:
+            missing.append("GITHUB_APP_ID")
+        if self.github_private_key is None and self.github_private_key_path is None:
+            missing.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
+        if not self.webhook_secrets():
+            missing.append("GITHUB_WEBHOOK_SECRET")
+        if missing:
+            raise SettingsError("missing required setting: " + ", ".join(missing))
+        self.private_key()  # a path that cannot be read fails now, not on the first webhook
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and explicit overrides), turning errors into SettingsError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None

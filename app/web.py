@@ -1,0 +1,128 @@
+"""The FastAPI app: POST /webhook, /healthz, /readyz, /metrics. Built by ``create_app``; no globals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from app.events import EventParseError, parse_event
+from app.jobs import Job
+from app.metrics import Metrics
+from app.queue.base import DeliveryOutcome
+from app.routing import HandlerContext, Mode, Router
+from app.webhooks import BodyTooLarge, read_capped, signature_valid
+
+UNAUTHORIZED = {"error": "invalid or missing X-Hub-Signature-256"}
+
+class IntakeStore(Protocol):
+    """What the receiver needs from the queue: durable delivery records, readiness and job counts."""
+
+    async def accept_delivery(self, delivery_id: str, jobs: Sequence[Job]) -> DeliveryOutcome: ...
+
+    async def ping(self) -> bool: ...
+
+    async def counts(self) -> dict[str, int]: ...
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    secrets: tuple[str, ...]
+    max_body_bytes: int
+
+def _json(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body)
+
+def create_app(
+    *,
+    config: WebhookConfig,
+    store: IntakeStore,
+    router: Router,
+    metrics: Metrics,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """Build the web app around injected dependencies (tests pass a real SQLite store and fakes)."""
+    app = FastAPI(title="archbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    log = structlog.get_logger("archbot.web")
+
+    async def handle_webhook(request: Request) -> Response:
+        started = time.perf_counter()
+        event_name = request.headers.get("x-github-event", "")
+        delivery = request.headers.get("x-github-delivery", "")
+        outcome, response = await _intake(request, event_name, delivery)
+        action = response.headers.get("x-archbot-action", "")
+        metrics.deliveries.labels(event=event_name[:64] or "none", action=action[:64] or "none", outcome=outcome).inc()
+        metrics.ack_latency.observe(time.perf_counter() - started)
+        log.info("webhook", delivery_id=delivery[:64], gh_event=event_name[:64], action=action, outcome=outcome)
+        return response
+
+    async def _intake(request: Request, event_name: str, delivery: str) -> tuple[str, Response]:
+        try:
+            body = await read_capped(_stream(request), request.headers.get("content-length"), config.max_body_bytes)
+        except BodyTooLarge:
+            return "too_large", _json(413, {"error": "payload too large"})
+        if not signature_valid(body, request.headers.get("x-hub-signature-256"), config.secrets):
+            return "bad_signature", _json(401, UNAUTHORIZED)
+        try:
+            payload = json.loads(body)
+            event = parse_event(event_name, payload)
+        except (ValueError, EventParseError):
+            return "malformed", _json(400, {"error": "malformed JSON payload"})
+        if not event_name:
+            return "malformed", _json(400, {"error": "missing X-GitHub-Event"})
+        tagged = {"x-archbot-action": event.action or ""}
+        if event_name == "ping":
+            return "ping", JSONResponse({"ok": True}, headers=tagged)
+        if not router.handles(event.name, event.action):
+            return "ignored", JSONResponse({"ok": True, "jobs": 0}, status_code=202, headers=tagged)
+        if event.installation is None:
+            # A repository webhook, not the App: nothing to authenticate as (DESIGN step 1).
+            return "no_installation", JSONResponse({"ok": True, "jobs": 0}, status_code=202, headers=tagged)
+        delivery_id = delivery or "body-" + hashlib.sha256(body).hexdigest()[:32]
+        jobs = await router.dispatch(event, HandlerContext(mode=Mode.APP, delivery_id=delivery_id))
+        if not jobs:
+            return "no_job", JSONResponse({"ok": True, "jobs": 0}, status_code=202, headers=tagged)
+        outcome = await store.accept_delivery(delivery_id, jobs)
+        if outcome.duplicate:
+            return "duplicate", JSONResponse({"ok": True, "duplicate": True}, status_code=202, headers=tagged)
+        return "enqueued", JSONResponse({"ok": True, "jobs": len(jobs)}, status_code=202, headers=tagged)
+
+    async def healthz() -> Response:
+        return _json(200, {"status": "ok"})
+
+    async def readyz() -> Response:
+        try:
+            ready = await store.ping()
+        except Exception:  # any store failure means "not ready", and is logged
+            log.warning("readyz_store_unreachable", exc_info=True)
+            ready = False
+        if not ready:
+            return _json(503, {"status": "store unreachable"})
+        return _json(200, {"status": "ready"})
+
+    async def metrics_endpoint() -> Response:
+        return PlainTextResponse(await metrics.render(store.counts), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_api_route("/webhook", handle_webhook, methods=["POST"])
+    app.add_api_route("/healthz", healthz, methods=["GET"])
+    app.add_api_route("/readyz", readyz, methods=["GET"])
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"])
+    return app
+
+def _was_accepted(outcome: Any) -> bool:
+    """Queue backends answer with a bool or an object carrying ``accepted``."""
+    if isinstance(outcome, bool):
+        return outcome
+    return bool(getattr(outcome, "accepted", outcome))
+
+async def _stream(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk

@@ -1,0 +1,431 @@
+"""The only code that talks to the model: forced tool use, prompt caching, retries, deadline, tokens.
+
+- Every call forces one tool whose ``input_schema`` is a pydantic model's JSON schema, and the tool's
+  input is validated with that model. Invalid output is retried once with a short corrective note,
+  then reported as :class:`InvalidToolOutput`.
+- The system prompt is sent as one text block marked ``cache_control: ephemeral``: every chunk of a
+  review shares it (and the tool definition before it), so it is written to the cache once and read
+  back by the other chunks.
+- Transport retries are the SDK's own (``max_retries``, honouring ``retry-after``), under one overall
+  :func:`asyncio.timeout` per call or per batch of chunks, so a long ``retry-after`` cannot hold a
+  job past its deadline. A spend-limit error ends the work: it is never retried here.
+- Token usage is summed over every response received, including attempts that failed validation;
+  an :class:`LLMError` carries the usage spent before it.
+- Nothing here logs a prompt, a diff, the model's output or a credential: log lines carry only the
+  model id, counts, status codes, error classes and request ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import anthropic
+import structlog
+from anthropic.types import (
+    Message,
+    MessageParam,
+    TextBlockParam,
+    ToolChoiceToolParam,
+    ToolParam,
+    ToolUseBlock,
+)
+from pydantic import BaseModel, ValidationError
+
+from app.review.models import ModelReview, TokenUsage
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+"""The Messages API's address when no base URL is configured (the SDK is never left to read the env)."""
+
+REVIEW_TOOL_NAME = "submit_review"
+REVIEW_TOOL_DESCRIPTION = (
+    "Submit the review of this part of the pull request: a short summary, the findings, each placed on "
+    "a line shown in the diff, and the deterministic findings you dismiss with their reasons. "
+    "Call this tool exactly once; it is the only way to answer."
+)
+
+_MAX_ERRORS_IN_NOTE = 8
+_MAX_API_MESSAGE = 200
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Logger(Protocol):
+    """The part of a structlog-style logger this module uses (event name plus keyword fields)."""
+
+    def info(self, event: str, /, **fields: Any) -> Any:
+        """Log an event at INFO."""
+
+    def warning(self, event: str, /, **fields: Any) -> Any:
+        """Log an event at WARNING."""
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """How archbot calls the model; ``max_retries`` and ``request_timeout`` apply to every request."""
+
+    model: str = "claude-sonnet-4-6"
+    max_tokens: int = 4096
+    max_retries: int = 2  # the SDK's retries after the first attempt (429, 5xx, connection errors)
+    request_timeout: float = 120  # seconds, per HTTP attempt
+    deadline: float = 600  # seconds, overall: one call_tool, or one whole review_chunks batch
+    concurrency: int = 4  # chunks in flight at once in review_chunks
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1 or self.max_retries < 0 or self.concurrency < 1:
+            raise ValueError("LLMConfig: max_tokens and concurrency must be >= 1, max_retries >= 0")
+        if self.request_timeout <= 0 or self.deadline <= 0:
+            raise ValueError("LLMConfig: request_timeout and deadline must be > 0")
+
+
+class LLMError(Exception):
+    """A model call that produced no usable answer; ``usage`` holds the tokens it spent anyway."""
+
+    def __init__(self, message: str, *, usage: TokenUsage | None = None, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.usage: TokenUsage = usage if usage is not None else TokenUsage()
+        self.request_id: str | None = request_id
+
+
+class SpendLimitError(LLMError):
+    """The organisation's spend limit is reached: stop calling the model ("skipped: spend limit")."""
+
+
+class LLMUnavailable(LLMError):
+    """The API could not answer after the SDK's retries: rate limit, overload, 5xx, network, timeout."""
+
+
+class InvalidToolOutput(LLMError):
+    """The model twice failed to call the tool with input matching its schema."""
+
+
+class DeadlineExceeded(LLMError):
+    """The overall deadline ran out before an answer arrived."""
+
+
+@dataclass
+class _Tally:
+    """Tokens spent so far by one call (shared with the caller so a failure still reports them)."""
+
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+    def add(self, message: Message) -> None:
+        """Count one response."""
+        u = message.usage
+        self.usage = self.usage + TokenUsage(
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_read_tokens=u.cache_read_input_tokens or 0,
+            cache_write_tokens=u.cache_creation_input_tokens or 0,
+            calls=1,
+        )
+
+
+class _BadOutput(Exception):
+    """The response holds no valid tool input; ``note`` tells the model what was wrong."""
+
+    def __init__(self, reason: str, note: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.note = note
+
+
+def _translate(exc: anthropic.AnthropicError, usage: TokenUsage) -> LLMError:
+    """Map an SDK error to archbot's errors; spend limits are checked before rate limits (a subclass)."""
+    request_id = getattr(exc, "request_id", None)
+    if isinstance(
+        exc,
+        anthropic.EnforcedSpendLimitReachedError
+        | anthropic.ContractSpendLimitReachedError
+        | anthropic.PaymentRequiredError,
+    ):
+        return SpendLimitError(
+            f"spend limit reached (HTTP {exc.status_code}, {exc.error_code or 'no code'})",
+            usage=usage,
+            request_id=request_id,
+        )
+    if isinstance(exc, anthropic.APITimeoutError):
+        return LLMUnavailable("the model API timed out", usage=usage)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return LLMUnavailable("could not connect to the model API", usage=usage)
+    if isinstance(
+        exc,
+        anthropic.RateLimitError
+        | anthropic.InternalServerError
+        | anthropic.RequestTimeoutError
+        | anthropic.ConflictError,
+    ):
+        return LLMUnavailable(
+            f"the model API is unavailable (HTTP {exc.status_code}, {type(exc).__name__})",
+            usage=usage,
+            request_id=request_id,
+        )
+    if isinstance(exc, anthropic.APIStatusError):
+        detail = exc.error_code or ""
+        if isinstance(exc, anthropic.BadRequestError):
+            api_message = str(getattr(exc, "api_message", "") or "")[:_MAX_API_MESSAGE]
+            detail = f"{detail}: {api_message}" if detail else api_message
+        return LLMError(
+            f"the model API rejected the request (HTTP {exc.status_code}, {type(exc).__name__})"
+            + (f": {detail}" if detail else ""),
+            usage=usage,
+            request_id=request_id,
+        )
+    return LLMError(f"model call failed ({type(exc).__name__})", usage=usage)
+
+
+def _validation_note(error: ValidationError) -> str:
+    """A short list of what was wrong with the tool input: locations and messages, never the input."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False)[:_MAX_ERRORS_IN_NOTE]:
+        location = ".".join(str(part) for part in item["loc"]) or "(input)"
+        lines.append(f"- {location}: {item['msg']}")
+    more = error.error_count() - len(lines)
+    if more > 0:
+        lines.append(f"- ... and {more} more")
+    return "\n".join(lines)
+
+
+def _parse(message: Message, tool_name: str, schema: type[T]) -> T:
+    """The validated input of the first call to ``tool_name`` in ``message``; _BadOutput otherwise."""
+    cut_note = ""
+    if message.stop_reason == "max_tokens":
+        cut_note = "\nYour answer was cut off at the output limit: be more concise and report fewer items."
+    block = next(
+        (b for b in message.content if isinstance(b, ToolUseBlock) and b.name == tool_name),
+        None,
+    )
+    if block is None:
+        raise _BadOutput(
+            f"no call to the tool (stop_reason={message.stop_reason})",
+            f"You did not call the tool `{tool_name}`.{cut_note}",
+        )
+    try:
+        return schema.model_validate(block.input)
+    except ValidationError as error:
+        raise _BadOutput(
+            f"tool input failed validation ({error.error_count()} error(s))",
+            f"Your input to the tool `{tool_name}` did not match its schema:\n{_validation_note(error)}{cut_note}",
+        ) from None
+
+
+class ReviewModel:
+    """archbot's model client: one forced tool call per prompt, with validation, retries and a deadline."""
+
+    def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig, logger: Logger | None = None) -> None:
+        self._client = client.with_options(max_retries=config.max_retries, timeout=config.request_timeout)
+        self._config = config
+        self._log: Logger = logger if logger is not None else structlog.get_logger(__name__)
+
+    @property
+    def config(self) -> LLMConfig:
+        """The configuration this client was built with."""
+        return self._config
+
+    async def call_tool(
+        self, *, system: str, user: str, tool_name: str, tool_description: str, schema: type[T]
+    ) -> tuple[T, TokenUsage]:
+        """Ask the model once through the forced tool ``tool_name``; the validated input and the usage.
+
+        Raises an :class:`LLMError` subclass on failure; its ``usage`` counts what was spent.
+        """
+        tally = _Tally()
+        timeout = asyncio.timeout(self._config.deadline)
+        try:
+            async with timeout:
+                result = await self._call_tool(
+                    system=system,
+                    user=user,
+                    tool_name=tool_name,
+                    tool_description=tool_description,
+                    schema=schema,
+                    tally=tally,
+                )
+        except TimeoutError as exc:
+            if not timeout.expired():
+                raise
+            raise self._deadline_error(tally) from exc
+        return result, tally.usage
+
+    async def review_chunks(
+        self,
+        *,
+        system: str,
+        users: Sequence[str],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[list[ModelReview | LLMError], TokenUsage]:
+        """Review every chunk (one user prompt each) concurrently; one slot per chunk, in order.
+
+        At most ``config.concurrency`` chunks are in flight, and one deadline covers the whole batch.
+        A failed chunk holds its :class:`LLMError`; the others go on. After a :class:`SpendLimitError`
+        no further chunk is started: those slots get a SpendLimitError too, while calls already in
+        flight finish. ``on_progress(done, total)`` is called after each chunk settles.
+        """
+        total = len(users)
+        results: list[ModelReview | LLMError] = [LLMError("not run")] * total
+        semaphore = asyncio.Semaphore(self._config.concurrency)
+        deadline_at = asyncio.get_running_loop().time() + self._config.deadline
+        state = _BatchState()
+
+        async def run_one(index: int, user: str) -> None:
+            tally = _Tally()
+            timeout = asyncio.timeout_at(deadline_at)
+            outcome: ModelReview | LLMError
+            try:
+                async with timeout, semaphore:
+                    if state.spend_limit_hit:
+                        outcome = SpendLimitError("not started: the spend limit was reached")
+                    else:
+                        outcome = await self._call_tool(
+                            system=system,
+                            user=user,
+                            tool_name=REVIEW_TOOL_NAME,
+                            tool_description=REVIEW_TOOL_DESCRIPTION,
+                            schema=ModelReview,
+                            tally=tally,
+                        )
+            except TimeoutError:
+                if not timeout.expired():
+                    raise
+                outcome = self._deadline_error(tally)
+            except LLMError as error:
+                outcome = error
+            if isinstance(outcome, SpendLimitError):
+                state.spend_limit_hit = True
+            if isinstance(outcome, LLMError):
+                self._log.warning(
+                    "llm.chunk_failed",
+                    chunk=index + 1,
+                    chunks=total,
+                    error=type(outcome).__name__,
+                    request_id=outcome.request_id,
+                )
+            results[index] = outcome
+            state.usage = state.usage + tally.usage
+            state.done += 1
+            if on_progress is not None:
+                on_progress(state.done, total)
+
+        async with asyncio.TaskGroup() as group:
+            for index, user in enumerate(users):
+                group.create_task(run_one(index, user))
+        self._log.info(
+            "llm.review_done",
+            model=self._config.model,
+            chunks=total,
+            failed=sum(isinstance(r, LLMError) for r in results),
+            input_tokens=state.usage.input_tokens,
+            output_tokens=state.usage.output_tokens,
+            cache_read_tokens=state.usage.cache_read_tokens,
+            cache_write_tokens=state.usage.cache_write_tokens,
+        )
+        return results, state.usage
+
+    def _deadline_error(self, tally: _Tally) -> DeadlineExceeded:
+        """The error for a call or chunk cut by the overall deadline."""
+        return DeadlineExceeded(f"no answer from the model within {self._config.deadline:g} s", usage=tally.usage)
+
+    async def _call_tool(
+        self,
+        *,
+        system: str,
+        user: str,
+        tool_name: str,
+        tool_description: str,
+        schema: type[T],
+        tally: _Tally,
+    ) -> T:
+        """Up to two model calls (the second with a corrective note); no deadline of its own."""
+        system_blocks: list[TextBlockParam] = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+        tool: ToolParam = {
+            "name": tool_name,
+            "description": tool_description,
+            "input_schema": schema.model_json_schema(),
+        }
+        tool_choice: ToolChoiceToolParam = {"type": "tool", "name": tool_name, "disable_parallel_tool_use": True}
+        content: list[TextBlockParam] = [{"type": "text", "text": user}]
+        reason = ""
+        for attempt in (1, 2):
+            messages: list[MessageParam] = [{"role": "user", "content": content}]
+            try:
+                message = await self._client.messages.create(
+                    model=self._config.model,
+                    max_tokens=self._config.max_tokens,
+                    system=system_blocks,
+                    messages=messages,
+                    tools=[tool],
+                    tool_choice=tool_choice,
+                )
+            except anthropic.AnthropicError as exc:
+                error = _translate(exc, tally.usage)
+                self._log.warning(
+                    "llm.call_failed",
+                    model=self._config.model,
+                    attempt=attempt,
+                    error=type(exc).__name__,
+                    status=getattr(exc, "status_code", None),
+                    request_id=error.request_id,
+                )
+                raise error from exc
+            tally.add(message)
+            try:
+                return _parse(message, tool_name, schema)
+            except _BadOutput as bad:
+                reason = bad.reason
+                self._log.warning(
+                    "llm.invalid_tool_output",
+                    model=self._config.model,
+                    attempt=attempt,
+                    reason=bad.reason,
+                    message_id=message.id,
+                )
+                # The retry resends the same prompt plus a note on what was wrong (never the bad output).
+                content = [*content[:1], {"type": "text", "text": _corrective_note(bad, tool_name)}]
+        raise InvalidToolOutput(f"invalid tool output twice: {reason}", usage=tally.usage)
+
+
+@dataclass
+class _BatchState:
+    """Shared, single-event-loop state of one review_chunks batch (no lock needed: no await inside updates)."""
+
+    spend_limit_hit: bool = False
+    done: int = 0
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+def _corrective_note(problem: _BadOutput, tool_name: str) -> str:
+    """The note appended to the user message for the one retry after invalid output."""
+    return (
+        "Your previous answer could not be used. "
+        f"{problem.note.strip()}\n"
+        f"Answer again by calling the tool `{tool_name}` exactly once, with input that matches its "
+        "input schema exactly."
+    )
+
+
+def build_client(
+    *,
+    api_key: str | None,
+    auth_token: str | None,
+    base_url: str | None,
+    timeout: float,
+    max_retries: int,
+) -> anthropic.AsyncAnthropic:
+    """An AsyncAnthropic client from explicit settings (this function reads no environment).
+
+    The API key wins when both credentials are given (the SDK refuses both at once). The base URL
+    defaults to :data:`DEFAULT_BASE_URL` so that the SDK does not fall back to ``ANTHROPIC_BASE_URL``,
+    and OpenTelemetry content capture is pinned off so prompts and diffs never reach a trace.
+    """
+    if not api_key and not auth_token:
+        raise LLMError("no model credentials: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN")
+    return anthropic.AsyncAnthropic(
+        api_key=api_key or None,
+        auth_token=None if api_key else auth_token,
+        base_url=base_url or DEFAULT_BASE_URL,
+        timeout=timeout,
+        max_retries=max_retries,
+        open_telemetry={"traces": {"content_mode": "metadata_only"}},
+    )

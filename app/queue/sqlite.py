@@ -1,0 +1,487 @@
+"""The embedded job queue: one SQLite file in WAL mode, driven from one dedicated thread.
+
+Every statement runs on a single executor thread that owns one persistent connection, so the event loop
+never blocks on SQLite and all writes in this process are serialised (the thread is the single writer).
+Writes are short ``BEGIN IMMEDIATE`` transactions; another process on the same file (a second receiver
+or a CLI) is handled by SQLite's own locking with a busy timeout. ``synchronous=NORMAL`` in WAL mode
+keeps commits off fsync: a power loss may lose the last transactions, never corrupt the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from app.jobs import Job
+from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
+
+DEFAULT_DATABASE_URL = "sqlite:///./archbot.db"
+SCHEMA_VERSION = 1
+MAX_ERROR_CHARS = 4000
+
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        serial_key TEXT NOT NULL,
+        supersedes INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL
+            CHECK (state IN ('queued', 'running', 'done', 'failed', 'superseded')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_after REAL NOT NULL,
+        lease_owner TEXT,
+        lease_token TEXT,
+        lease_expires REAL,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after, id)",
+    "CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state)",
+    """
+    CREATE TABLE IF NOT EXISTS deliveries (
+        delivery_id TEXT PRIMARY KEY,
+        received_at REAL NOT NULL,
+        jobs INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries (received_at)",
+)
+
+_JOB_COLUMNS = "id, payload, state, attempts, run_after, lease_owner, lease_expires, last_error, created_at, updated_at"
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """``sqlite:///relative/path`` -> ``relative/path``; ``sqlite:////abs/path`` -> ``/abs/path``;
+    ``sqlite:///:memory:`` -> ``:memory:``. Anything else is a ``ValueError``."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        scheme = url.split(":", 1)[0] if ":" in url else "?"
+        raise ValueError(f"not a sqlite URL (scheme {scheme!r}; expected {prefix}<path>)")
+    path = url[len(prefix) :].split("?", 1)[0]
+    if not path:
+        raise ValueError(f"sqlite URL without a path: {url!r}")
+    return path
+
+
+def _bounded(error: str) -> str:
+    """Bound what we store as a reason."""
+    return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 1] + "…"
+
+
+@contextlib.contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A short write transaction that takes the write lock up front (no upgrade deadlocks)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        job_id=int(row["id"]),
+        job=Job.model_validate_json(row["payload"]),
+        state=JobState(row["state"]),
+        attempts=int(row["attempts"]),
+        run_after=float(row["run_after"]),
+        lease_owner=row["lease_owner"],
+        lease_expires=None if row["lease_expires"] is None else float(row["lease_expires"]),
+        last_error=row["last_error"],
+        created_at=float(row["created_at"]),
+        updated_at=float(row["updated_at"]),
+    )
+
+
+class SQLiteJobQueue:
+    """``JobQueue`` on a SQLite file. Construction does no I/O; the file is opened (and the schema created)
+    by ``open()`` or the first call. ``clock`` gives store time (seconds) and is injectable for tests."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_DATABASE_URL,
+        *,
+        clock: Callable[[], float] = time.time,
+        busy_timeout: float = 5.0,
+        ping_timeout: float = 2.0,
+    ) -> None:
+        self.url = url
+        self._path = sqlite_path_from_url(url)
+        self._clock = clock
+        self._busy_timeout = busy_timeout
+        self._ping_timeout = ping_timeout
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archbot-sqlite")
+        self._conn: sqlite3.Connection | None = None  # used only on the executor thread
+        self._closed = False
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    async def _call(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run ``fn`` on the store thread without blocking the loop."""
+        if self._closed:
+            raise RuntimeError("the job queue is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            # Switching to WAL and creating the schema can meet another connection doing the same (two
+            # processes starting at once); SQLite answers "locked" there without its busy handler.
+            deadline = time.monotonic() + self._busy_timeout
+            while True:
+                try:
+                    self._conn = self._connect()
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.01)  # on the store thread, never the event loop
+        return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            mode = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+            if mode != "wal" and self._path != ":memory:":
+                raise sqlite3.OperationalError(f"could not switch {self._path} to WAL (got {mode})")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            with _write(conn):
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if version > SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(
+                        f"{self._path} has schema version {version}; this archbot knows {SCHEMA_VERSION}"
+                    )
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Register a wake-up callback; returns the function that removes it."""
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock, contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def notify(self) -> None:
+        """Call every subscriber (in this thread)."""
+        with self._listeners_lock:
+            listeners = tuple(self._listeners)
+        for callback in listeners:
+            callback()
+
+    async def open(self) -> None:
+        """Open the file and create the schema now (fail fast at start-up)."""
+        await self._call(self._db)
+
+    async def close(self) -> None:
+        """Close the connection and stop the store thread. Idempotent."""
+        if self._closed:
+            return
+        try:
+            await self._call(self._close_sync)
+        finally:
+            self._closed = True
+            self._executor.shutdown(wait=False)
+
+    def _close_sync(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- enqueue ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, job: Job, now: float) -> tuple[int | None, int]:
+        """Insert ``job`` unless its key exists; returns (new id or None, number of jobs superseded)."""
+        cur = conn.execute(
+            "INSERT INTO jobs (idempotency_key, serial_key, supersedes, kind, repo, number, payload, state,"
+            " attempts, run_after, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            (
+                job.idempotency_key,
+                job.serial_key,
+                int(job.supersedes),
+                str(job.kind),
+                job.repo,
+                job.number,
+                job.model_dump_json(),
+                now,
+                now,
+                now,
+            ),
+        )
+        if cur.rowcount != 1 or cur.lastrowid is None:
+            return None, 0
+        job_id = int(cur.lastrowid)
+        superseded = 0
+        if job.supersedes:
+            cur = conn.execute(
+                "UPDATE jobs SET state = 'superseded', last_error = ?, updated_at = ?"
+                " WHERE serial_key = ? AND state = 'queued' AND supersedes = 1 AND id <> ?",
+                (f"superseded by job {job_id}", now, job.serial_key, job_id),
+            )
+            superseded = cur.rowcount
+        return job_id, superseded
+
+    def _enqueue_sync(self, job: Job, now: float) -> bool:
+        conn = self._db()
+        with _write(conn):
+            job_id, _ = self._insert(conn, job, now)
+        return job_id is not None
+
+    async def enqueue(self, job: Job) -> bool:
+        """Store ``job``; False when its idempotency key already exists (then nothing changes)."""
+        added = await self._call(self._enqueue_sync, job, self._clock())
+        if added:
+            self.notify()
+        return added
+
+    def _accept_sync(self, delivery_id: str, jobs: Sequence[Job], now: float) -> DeliveryOutcome:
+        conn = self._db()
+        with _write(conn):
+            cur = conn.execute(
+                "INSERT INTO deliveries (delivery_id, received_at, jobs) VALUES (?, ?, ?)"
+                " ON CONFLICT (delivery_id) DO NOTHING",
+                (delivery_id, now, len(jobs)),
+            )
+            if cur.rowcount != 1:
+                return DeliveryOutcome(accepted=False)
+            ids: list[int] = []
+            skipped = superseded = 0
+            for job in jobs:
+                job_id, gone = self._insert(conn, job, now)
+                if job_id is None:
+                    skipped += 1
+                else:
+                    ids.append(job_id)
+                    superseded += gone
+        return DeliveryOutcome(accepted=True, job_ids=tuple(ids), skipped=skipped, superseded=superseded)
+
+    async def accept_delivery(self, delivery_id: str, jobs: Sequence[Job]) -> DeliveryOutcome:
+        """Record ``delivery_id`` and enqueue ``jobs`` atomically; a seen id is a duplicate (no change)."""
+        if not delivery_id:
+            raise ValueError("empty delivery id")
+        outcome = await self._call(self._accept_sync, delivery_id, tuple(jobs), self._clock())
+        if outcome.job_ids:
+            self.notify()
+        return outcome
+
+    # -- leasing ----------------------------------------------------------------------------------------
+
+    def _lease_sync(self, worker_id: str, lease_seconds: float, limit: int, now: float) -> list[Lease]:
+        conn = self._db()
+        with _write(conn):
+            # Take back leases whose worker died (or stalled): the job is ready again, the attempt counted.
+            conn.execute(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_token = NULL,"
+                " lease_expires = NULL, last_error = 'lease expired: worker ' || COALESCE(lease_owner, '?') || ' lost',"
+                " updated_at = ?"
+                " WHERE state = 'running' AND lease_expires <= ?",
+                (now, now),
+            )
+            cur = conn.execute(
+                "SELECT id, serial_key, payload, attempts FROM jobs AS j"
+                " WHERE state = 'queued' AND run_after <= ?"
+                " AND NOT EXISTS (SELECT 1 FROM jobs AS r"
+                "                 WHERE r.serial_key = j.serial_key AND r.state = 'running')"
+                " ORDER BY run_after, id",
+                (now,),
+            )
+            picked: list[sqlite3.Row] = []
+            keys: set[str] = set()
+            for row in cur:
+                if row["serial_key"] in keys:
+                    continue
+                keys.add(row["serial_key"])
+                picked.append(row)
+                if len(picked) >= limit:
+                    break
+            cur.close()
+            expires = now + lease_seconds
+            leases: list[Lease] = []
+            for row in picked:
+                token = uuid.uuid4().hex
+                conn.execute(
+                    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?,"
+                    " lease_token = ?, lease_expires = ?, updated_at = ? WHERE id = ?",
+                    (worker_id, token, expires, now, row["id"]),
+                )
+                leases.append(
+                    Lease(
+                        job_id=int(row["id"]),
+                        job=Job.model_validate_json(row["payload"]),
+                        attempts=int(row["attempts"]) + 1,
+                        token=token,
+                        worker_id=worker_id,
+                        expires_at=expires,
+                    )
+                )
+        return leases
+
+    async def lease(self, worker_id: str, lease_seconds: float, *, limit: int = 1) -> list[Lease]:
+        """Lease up to ``limit`` ready jobs, oldest first, never two of one serial key at a time."""
+        if limit < 1:
+            return []
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        return await self._call(self._lease_sync, worker_id, lease_seconds, limit, self._clock())
+
+    def _transition_sync(self, lease: Lease, assignments: str, params: tuple[object, ...]) -> bool:
+        conn = self._db()
+        with _write(conn):
+            cur = conn.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ? AND state = 'running' AND lease_token = ?",  # noqa: S608 - assignments are constants of this module
+                (*params, lease.job_id, lease.token),
+            )
+        return cur.rowcount == 1
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> bool:
+        """Extend the lease; False when it is no longer ours (taken back and leased again, or finished)."""
+        now = self._clock()
+        return await self._call(
+            self._transition_sync,
+            lease,
+            "lease_expires = ?, updated_at = ?",
+            (now + lease_seconds, now),
+        )
+
+    _FINISH = "lease_owner = NULL, lease_token = NULL, lease_expires = NULL, updated_at = ?"
+
+    async def complete(self, lease: Lease, *, superseded: bool = False, note: str | None = None) -> bool:
+        """Finish the job as ``done`` (or ``superseded``, recording ``note`` as the reason)."""
+        now = self._clock()
+        if superseded:
+            reason = _bounded(note or "superseded")
+            ok = await self._call(
+                self._transition_sync, lease, f"state = 'superseded', last_error = ?, {self._FINISH}", (reason, now)
+            )
+        else:
+            ok = await self._call(self._transition_sync, lease, f"state = 'done', {self._FINISH}", (now,))
+        if ok:
+            self.notify()  # the serial key is free again
+        return ok
+
+    async def retry(self, lease: Lease, *, delay: float, error: str) -> bool:
+        """Queue the job again ``delay`` seconds from now with ``error`` recorded; the attempt counts."""
+        now = self._clock()
+        ok = await self._call(
+            self._transition_sync,
+            lease,
+            f"state = 'queued', run_after = ?, last_error = ?, {self._FINISH}",
+            (now + max(delay, 0.0), _bounded(error), now),
+        )
+        if ok:
+            self.notify()
+        return ok
+
+    async def fail(self, lease: Lease, *, error: str) -> bool:
+        """Fail the job for good with ``error`` as the reason."""
+        now = self._clock()
+        ok = await self._call(
+            self._transition_sync, lease, f"state = 'failed', last_error = ?, {self._FINISH}", (_bounded(error), now)
+        )
+        if ok:
+            self.notify()
+        return ok
+
+    async def release(self, lease: Lease) -> bool:
+        """Give the job back, ready now, without counting this attempt."""
+        now = self._clock()
+        ok = await self._call(
+            self._transition_sync,
+            lease,
+            f"state = 'queued', attempts = MAX(attempts - 1, 0), {self._FINISH}",
+            (now,),
+        )
+        if ok:
+            self.notify()
+        return ok
+
+    # -- inspection -------------------------------------------------------------------------------------
+
+    def _get_sync(self, column: str, value: object) -> JobRecord | None:
+        row = (
+            self._db()
+            .execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {column} = ?", (value,))  # noqa: S608 - constant names
+            .fetchone()
+        )
+        return None if row is None else _record(row)
+
+    async def get(self, job_id: int) -> JobRecord | None:
+        """The job with this id, if any."""
+        return await self._call(self._get_sync, "id", job_id)
+
+    async def find(self, idempotency_key: str) -> JobRecord | None:
+        """The job with this idempotency key, if any."""
+        return await self._call(self._get_sync, "idempotency_key", idempotency_key)
+
+    def _counts_sync(self) -> dict[str, int]:
+        counts = {state.value: 0 for state in JobState}
+        for row in self._db().execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):
+            counts[str(row["state"])] = int(row["n"])
+        return counts
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs by state (every state present, zero when none)."""
+        return await self._call(self._counts_sync)
+
+    def _ping_sync(self) -> bool:
+        return bool(self._db().execute("SELECT 1").fetchone()[0] == 1)
+
+    async def ping(self) -> bool:
+        """True when the store answers within ``ping_timeout`` seconds."""
+        try:
+            async with asyncio.timeout(self._ping_timeout):
+                return await self._call(self._ping_sync)
+        except (sqlite3.Error, OSError, RuntimeError, TimeoutError):
+            return False
+
+    def _prune_sync(self, before: float) -> int:
+        conn = self._db()
+        with _write(conn):
+            jobs = conn.execute(
+                "DELETE FROM jobs WHERE state IN ('done', 'failed', 'superseded') AND updated_at < ?", (before,)
+            ).rowcount
+            deliveries = conn.execute("DELETE FROM deliveries WHERE received_at < ?", (before,)).rowcount
+        return int(jobs) + int(deliveries)
+
+    async def prune(self, before: float) -> int:
+        """Delete finished jobs and delivery records older than ``before`` (store time). Their idempotency
+        keys and delivery ids can then be enqueued again, so keep well beyond GitHub's redelivery window."""
+        return await self._call(self._prune_sync, before)

@@ -1,0 +1,310 @@
+"""The static engine: ruff (our rule selection) + archbot's own AST rules + secrets, on changed lines only.
+
+``analyse`` takes the new text of each changed Python file and the RIGHT-side line numbers the diff
+added, and returns deterministic findings whose statement touches one of those lines.
+
+Parsing: archbot's own rules use the running interpreter's ``ast`` (3.11 here). A file that needs a
+newer grammar (PEP 695 type parameters, 3.12 f-string nesting) is listed as "not analysed" for the
+own rules, while ruff, which parses every version up to 3.13, still checks it. A file that neither
+can parse is listed as not analysed with the syntax error; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import contextlib
+import gc
+import re
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from app.review import static_ruff
+from app.review.fingerprint import fingerprint
+from app.review.models import Category, Finding, NotReviewed, Placement, Severity, Source
+from app.review.sanitize import find_secrets
+from app.review.static_checks import RawFinding, check_module
+from app.review.static_facts import statement_span
+from app.review.static_ruff import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
+from app.review.static_rules import RULES, RULES_BY_ID, StaticRule
+
+__all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"]
+
+MAX_SOURCE_CHARS = 1_000_000
+CREDENTIAL_RULE = "ARCH112"
+_NEWLINE = re.compile(r"\n")
+
+
+@dataclass(frozen=True)
+class ChangedPython:
+    """One changed Python file: its new text and the RIGHT-side line numbers the diff added."""
+
+    path: str
+    source: str
+    changed_lines: frozenset[int]
+
+
+@dataclass(frozen=True)
+class StaticReport:
+    """What the engine found, which files it could not analyse, and how many rules it ran."""
+
+    findings: list[Finding]
+    not_analysed: list[NotReviewed]
+    rules_run: int
+
+
+def own_rules() -> list[StaticRule]:
+    """archbot's own rule catalogue (for docs and SARIF rule metadata)."""
+    return list(RULES)
+
+
+@dataclass
+class _File:
+    """Per-file working state: the input, its parse tree (if any) and its line table."""
+
+    item: ChangedPython
+    tree: ast.Module | None
+    parse_error: str | None
+    _lines: list[str] | None = None
+    _stmts: list[ast.stmt] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.item.source.splitlines()
+        return self._lines
+
+    def code(self, span: tuple[int, int]) -> str:
+        return "\n".join(self.lines[span[0] - 1 : span[1]])
+
+    def statement_at(self, line: int, end_line: int) -> tuple[int, int]:
+        """The span of the innermost statement holding ``line`` (the raw range without a tree)."""
+        if self.tree is None:
+            return line, end_line
+        if self._stmts is None:
+            self._stmts = [node for node in ast.walk(self.tree) if isinstance(node, ast.stmt)]
+        best: ast.stmt | None = None
+        for stmt in self._stmts:
+            last = stmt.end_lineno or stmt.lineno
+            if stmt.lineno <= line <= last and (
+                best is None or last - stmt.lineno < (best.end_lineno or best.lineno) - best.lineno
+            ):
+                best = stmt
+        return statement_span(best, line, end_line) if best is not None else (line, end_line)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while ASTs are built and walked.
+
+    A large module's AST is hundreds of thousands of objects with no reference cycles; letting the
+    collector rescan them while they are allocated made parsing about four times slower (measured with
+    bench/static_speed.py). The previous state is restored, also on error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(source: str) -> tuple[ast.Module | None, str | None]:
+    """Parse with this interpreter's grammar; warnings (invalid escapes) are not errors here."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source), None
+    except SyntaxError as exc:
+        return None, f"{exc.msg} (line {exc.lineno})"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, type(exc).__name__ + ": " + str(exc)[:200]
+
+
+def _anchor(node_line: int, span: tuple[int, int], extra: frozenset[int], changed: frozenset[int]) -> int | None:
+    """The line to comment on, or None when nothing the finding depends on was changed."""
+    relevant = set(range(span[0], span[1] + 1)) | extra
+    touched = relevant & changed
+    if not touched:
+        return None
+    return node_line if node_line in changed else min(touched)
+
+
+def _make(
+    file: _File,
+    rule_id: str,
+    category: Category,
+    severity: Severity,
+    *,
+    title: str,
+    rationale: str,
+    line: int,
+    span: tuple[int, int],
+    code: str | None = None,
+) -> Finding:
+    path = file.item.path
+    return Finding(
+        path=path,
+        line=line,
+        severity=severity,
+        category=category,
+        title=title,
+        rationale=rationale,
+        placement=Placement.INLINE,
+        source=Source.STATIC,
+        rule_id=rule_id,
+        fingerprint=fingerprint(rule_id, path, file.code(span) if code is None else code),
+    )
+
+
+def _own_finding(file: _File, raw: RawFinding) -> Finding | None:
+    line = _anchor(raw.line, raw.span, raw.extra_lines, file.item.changed_lines)
+    if line is None:
+        return None
+    rule = RULES_BY_ID[raw.rule_id]
+    rationale = f"{raw.detail} {rule.message}".strip() + f"\n\n**Fix:** {rule.fix}"
+    return _make(
+        file, rule.id, rule.category, rule.severity, title=rule.title, rationale=rationale, line=line, span=raw.span
+    )
+
+
+def _changed_runs(changed: frozenset[int], n_lines: int) -> list[tuple[int, int]]:
+    """Runs of consecutive changed lines (first, last), inside the file."""
+    runs: list[tuple[int, int]] = []
+    for line in sorted(n for n in changed if 1 <= n <= n_lines):
+        if runs and line == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], line)
+        else:
+            runs.append((line, line))
+    return runs
+
+
+def _secret_findings(file: _File) -> list[Finding]:
+    """ARCH112 from the sanitizer's detectors, run on the changed lines only; the secret itself never
+    enters the finding (not its text, not its fingerprint)."""
+    source = file.item.source
+    starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
+    matches: list[tuple[str, int, int]] = []
+    for first, last in _changed_runs(file.item.changed_lines, len(starts)):
+        lo, hi = starts[first - 1], starts[last] if last < len(starts) else len(source)
+        matches.extend((m.kind, lo + m.start, lo + m.end) for m in find_secrets(source[lo:hi]))
+    rule = RULES_BY_ID[CREDENTIAL_RULE]
+    found = []
+    for kind, start, end in matches:
+        first = bisect.bisect_right(starts, start)
+        last = bisect.bisect_right(starts, max(start, end - 1))
+        span = file.statement_at(first, last)
+        line = _anchor(first, span, frozenset(), file.item.changed_lines)
+        if line is None:
+            continue
+        lo, hi = starts[span[0] - 1], starts[span[1]] if span[1] < len(starts) else len(source)
+        code = source[lo:start] + f"<{kind}>" + source[end:hi]
+        rationale = (
+            f"This line holds what looks like a {kind} (not repeated here). {rule.message}\n\n**Fix:** {rule.fix}"
+        )
+        title = f"{rule.title} ({kind})"
+        found.append(
+            _make(
+                file,
+                rule.id,
+                rule.category,
+                rule.severity,
+                title=title,
+                rationale=rationale,
+                line=line,
+                span=span,
+                code=code,
+            )
+        )
+    return found
+
+
+def _ruff_finding(file: _File, diag: RuffDiagnostic) -> Finding | None:
+    known = RUFF_RULES.get(diag.code)
+    if known is None:
+        return None
+    span = file.statement_at(diag.line, diag.end_line)
+    line = _anchor(diag.line, span, frozenset(), file.item.changed_lines)
+    if line is None:
+        return None
+    rule_id = f"ruff:{diag.code}"
+    rationale = f"{known.why}\n\n(ruff {diag.code}: {diag.message})"
+    return _make(
+        file, rule_id, known.category, known.severity, title=diag.message, rationale=rationale, line=line, span=span
+    )
+
+
+def _analyse_file(file: _File) -> list[Finding]:
+    found = _secret_findings(file)
+    if file.tree is not None:
+        seen: set[tuple[str, int, tuple[int, int]]] = set()
+        for raw in check_module(file.tree):
+            key = (raw.rule_id, raw.line, raw.span)
+            if key in seen:
+                continue
+            seen.add(key)
+            finding = _own_finding(file, raw)
+            if finding is not None:
+                found.append(finding)
+    return found
+
+
+def _merge_ruff(file: _File, own: list[Finding], diags: list[RuffDiagnostic]) -> list[Finding]:
+    """ruff findings not already covered by an own rule at the same statement and category."""
+    taken = {(f.line, f.category) for f in own}
+    merged = []
+    for diag in diags:
+        finding = _ruff_finding(file, diag)
+        if finding is None or (finding.line, finding.category) in taken:
+            continue
+        taken.add((finding.line, finding.category))
+        merged.append(finding)
+    return merged
+
+
+def _not_analysed(file: _File, ruff_ok: bool, ruff_syntax: bool) -> NotReviewed | None:
+    if file.tree is not None:
+        return None
+    path = file.item.path
+    if ruff_ok and not ruff_syntax:
+        return NotReviewed(
+            path=path,
+            reason="own rules not run: syntax newer than this interpreter's Python; ruff rules still ran",
+        )
+    return NotReviewed(path=path, reason=f"not analysed: does not parse: {file.parse_error}")
+
+
+def analyse(files: Sequence[ChangedPython], *, run_ruff: bool = True, ruff_bin: str | None = None) -> StaticReport:
+    """Run ruff and the own rules on changed Python files; keep findings on changed lines only."""
+    wanted = [item for item in files if item.changed_lines]
+    not_analysed = [
+        NotReviewed(path=item.path, reason="not analysed: too large for the static engine")
+        for item in wanted
+        if len(item.source) > MAX_SOURCE_CHARS
+    ]
+    wanted = [item for item in wanted if len(item.source) <= MAX_SOURCE_CHARS]
+    with static_ruff.ruff_job([item.source for item in wanted] if run_ruff else [], ruff_bin) as ruff_result:
+        # ruff runs in its own process meanwhile; the own rules run here.
+        with _gc_paused():
+            work = [_File(item, *_parse(item.source)) for item in wanted]
+            own = [_analyse_file(file) for file in work]
+        ruff = ruff_result()
+    diags: dict[int, list[RuffDiagnostic]] = {}
+    for diag in ruff.diagnostics:
+        diags.setdefault(diag.index, []).append(diag)
+    ruff_error = ruff.error if run_ruff else "not requested"
+    findings: list[Finding] = []
+    for index, file in enumerate(work):
+        file_diags = diags.get(index, [])
+        findings.extend(own[index])
+        findings.extend(_merge_ruff(file, own[index], file_diags))
+        skipped = _not_analysed(file, ruff_error is None, any(d.code == SYNTAX_ERROR for d in file_diags))
+        if skipped is not None:
+            not_analysed.append(skipped)
+        elif ruff_error is not None and run_ruff:
+            not_analysed.append(NotReviewed(path=file.item.path, reason=f"ruff rules not run: {ruff_error}"))
+    findings.sort(key=lambda f: (f.path or "", f.line or 0, f.rule_id or ""))
+    rules_run = len(RULES) + (len(SELECTED) if ruff_error is None and wanted else 0)
+    return StaticReport(findings=findings, not_analysed=not_analysed, rules_run=rules_run)

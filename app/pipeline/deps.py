@@ -1,0 +1,64 @@
+"""What every job runner needs, built once and passed in: GitHub, the model, settings, metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anthropic
+
+from app.github.client import GitHubFactory
+from app.github.models import AppIdentity
+from app.metrics import Metrics
+from app.review.llm import LLMConfig, ReviewModel, build_client
+from app.settings import Settings
+from app.usage import UsageLedger
+
+CHECK_NAME = "archbot"
+
+
+class ModelProvider:
+    """One SDK client for the process; a ``ReviewModel`` per model id (a repo may pick its model)."""
+
+    def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig) -> None:
+        self._client = client
+        self._config = config
+
+    def model(self, model_id: str | None = None) -> ReviewModel:
+        config = self._config if not model_id else dataclasses.replace(self._config, model=model_id)
+        return ReviewModel(self._client, config)
+
+
+def build_model_provider(settings: Settings) -> ModelProvider | None:
+    """The model from settings, or None without credentials (then reviews are static-only)."""
+    if not settings.has_model_credentials():
+        return None
+    config = LLMConfig(
+        model=settings.archbot_model,
+        request_timeout=settings.archbot_model_timeout,
+        deadline=settings.archbot_review_deadline,
+    )
+    client = build_client(
+        api_key=settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None,
+        auth_token=settings.anthropic_auth_token.get_secret_value() if settings.anthropic_auth_token else None,
+        base_url=settings.anthropic_base_url,
+        timeout=config.request_timeout,
+        max_retries=config.max_retries,
+    )
+    return ModelProvider(client, config)
+
+
+@dataclass
+class Deps:
+    """Dependencies of the job runners (the App and the Action build one each)."""
+
+    settings: Settings
+    factory: GitHubFactory
+    identity: AppIdentity
+    models: ModelProvider | None
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], float] = time.time
+    action_mode: bool = False
+    ledger: UsageLedger | None = None  # token budgets and command rate limits (None: no caps)

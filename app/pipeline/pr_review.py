@@ -1,0 +1,294 @@
+"""Review one pull request at one head sha and post the result exactly once (DESIGN steps 2-8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from app.github.api import RepoAPI
+from app.github.errors import GitHubError, Unprocessable
+from app.github.models import PRContext
+from app.jobs import Job
+from app.pipeline.deps import CHECK_NAME, Deps
+from app.pipeline.ownership import OwnComment, has_human_reply, own_marked_comment, thread_state
+from app.queue.base import JobSupersededError
+from app.repo_config import LoadedConfig, RepoConfig, parse_repo_config
+from app.review.diff import FileDiff, parse_diff, parse_file_patch
+from app.review.engine import ReviewRequest, review
+from app.review.findings import exceeds_threshold
+from app.review.llm import LLMError, SpendLimitError
+from app.review.markers import render_marker
+from app.review.models import Finding, Placement, ReviewResult, Severity
+from app.review.render import render_annotations, render_check_output, render_inline_comment, render_summary
+
+MAX_CONTENT_FILES = 60  # full texts fetched for the static engine (changed Python files, biggest first)
+SUMMARY = "summary"
+
+
+@dataclass
+class PostReport:
+    """What a run posted; tests and the Action read it."""
+
+    skipped: str | None = None
+    review_id: int | None = None
+    inline_posted: list[Finding] = field(default_factory=list)
+    inline_rejected: bool = False
+    summary_comment_id: int | None = None
+    check_run_id: int | None = None
+    conclusion: str | None = None
+    result: ReviewResult | None = None
+    resolved_threads: int = 0
+
+
+async def fetch_diff(api: RepoAPI, number: int) -> list[FileDiff]:
+    """The PR diff; on 406 "too large", the paginated files list (a missing patch stays named)."""
+    text = await api.get_diff(number)
+    if text is not None:
+        return parse_diff(text)
+    rows = await api.list_files(number)
+    return [
+        parse_file_patch(
+            str(row.get("filename", "")), str(row.get("status", "modified")), row.get("patch"),
+            row.get("previous_filename"),
+        )
+        for row in rows
+    ]
+
+
+def python_paths(files: Sequence[FileDiff]) -> list[str]:
+    changed = [f for f in files if f.path.endswith((".py", ".pyi")) and f.added_lines]
+    changed.sort(key=lambda f: -len(f.added_lines))
+    return [f.path for f in changed[:MAX_CONTENT_FILES]]
+
+
+def conclusion_for(findings: Sequence[Finding], threshold: Severity | None) -> str:
+    """neutral without a threshold; failure when a finding reaches it, success otherwise."""
+    if threshold is None:
+        return "neutral"
+    return "failure" if exceeds_threshold(findings, threshold) else "success"
+
+
+def inline_comment(f: Finding, sha: str) -> dict[str, object]:
+    marker = {"fp": f.fingerprint, "sha": sha, "src": str(f.source)}
+    body = render_inline_comment(f) + "\n" + render_marker("finding", marker)
+    comment: dict[str, object] = {"path": f.path, "line": f.line, "side": str(f.side), "body": body}
+    if f.start_line is not None and f.line is not None and f.start_line < f.line:
+        comment["start_line"] = f.start_line
+        comment["start_side"] = str(f.side)
+    return comment
+
+
+class PullRequestReview:
+    """One run of a PR review job; ``run`` returns what was posted."""
+
+    def __init__(self, deps: Deps, job: Job) -> None:
+        self.deps = deps
+        self.job = job
+        owner, _, repo = job.repo.partition("/")
+        self.api = deps.factory.repo_api(owner, repo, installation_id=job.installation_id)
+        self.log = structlog.get_logger("archbot.pr").bind(repo=job.repo, pr=job.number, sha=(job.head_sha or "")[:12])
+        self.report = PostReport()
+
+    async def run(self) -> PostReport:
+        files = await fetch_diff(self.api, self.job.number)
+        ctx = await self.api.pr_context(
+            self.job.number, config_path=self.deps.settings.archbot_config_path, paths=python_paths(files),
+            head_sha=self.job.head_sha,
+        )
+        head = self.job.head_sha or ctx.head_sha
+        if ctx.state != "OPEN":
+            return self._skip("pull request is not open")
+        if ctx.head_sha != head:
+            raise JobSupersededError(f"head moved to {ctx.head_sha[:12]}")
+        loaded = parse_repo_config(ctx.config_text)
+        reason = self._policy_skip(ctx, loaded.config)
+        if reason:
+            return self._skip(reason)
+        summary = own_marked_comment(ctx.comments, self.deps.identity, SUMMARY)
+        previous = summary.data if summary is not None else {}
+        if previous.get("sha") == head and previous.get("done") and not self.job.full:
+            return self._skip("already reviewed at this sha")
+        self.report.check_run_id = await self.api.create_check_run(
+            name=CHECK_NAME, head_sha=head, external_id=self.job.idempotency_key[:200]
+        )
+        try:
+            await self._review_and_post(ctx, files, loaded, summary, previous, head)
+        except (LLMError, GitHubError) as exc:
+            await self._not_reviewed(exc, summary, previous, head)
+        return self.report
+
+    def _skip(self, reason: str) -> PostReport:
+        self.log.info("review_skipped", reason=reason)
+        self.report.skipped = reason
+        return self.report
+
+    def _policy_skip(self, ctx: PRContext, config: RepoConfig) -> str | None:
+        if not config.review.enabled:
+            return "reviews disabled by .github/archbot.yml"
+        if ctx.draft and not config.review.drafts and not self.job.full:
+            return "draft pull request (set review.drafts to review drafts)"
+        if ctx.author_is_bot and not config.review.bots and not self.job.full:
+            return "pull request opened by a bot"
+        return None
+
+    async def _review_and_post(
+        self,
+        ctx: PRContext,
+        files: list[FileDiff],
+        loaded: LoadedConfig,
+        summary: OwnComment | None,
+        previous: dict[str, object],
+        head: str,
+    ) -> None:
+        config = loaded.config
+        review_files, incremental_from = await self._files_to_review(files, previous, head)
+        models = self.deps.models
+        model = models.model(config.model) if models is not None else None
+        request = ReviewRequest(
+            anchor_files=files, review_files=review_files, contents=ctx.file_texts, config=config,
+            title=ctx.title, body=ctx.body,
+        )
+        result = await review(request, model=model)
+        self.report.result = result
+        threads = thread_state(ctx.threads, self.deps.identity, head)
+        earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)
+        fresh = [
+            f for f in result.findings
+            if f.placement is Placement.INLINE and f.fingerprint not in earlier and f.fingerprint not in threads.dismissed
+        ]
+        to_post = fresh[: config.review.max_inline_comments]
+        if to_post and not threads.posted_for_sha:
+            await self._post_review(to_post, head)
+        elif threads.posted_for_sha:
+            self.report.inline_posted = [f for f in fresh if f.fingerprint in threads.posted_for_sha]
+        posted_now = {f.fingerprint for f in self.report.inline_posted}
+        inline_all = sorted(earlier | posted_now)
+        threshold = config.review.severity_threshold or self.deps.settings.archbot_severity_threshold
+        conclusion = conclusion_for(result.findings, threshold)
+        marker = {
+            "sha": head, "base": ctx.base_sha, "done": True, "fps": sorted({f.fingerprint for f in result.findings}),
+            "inline": inline_all, "tokens": _int(previous.get("tokens")) + result.usage.total, "v": 1,
+        }
+        body = render_summary(
+            result, head_sha=head, base_sha=ctx.base_sha, posted_inline=inline_all,
+            incremental_from=incremental_from, marker_data=marker,
+        )
+        if loaded.problem:
+            body = _config_warning(self.deps.settings.archbot_config_path, loaded.problem) + body
+        await self._upsert_summary(summary, body)
+        await self._complete_check(result, conclusion, threshold)
+        namespaces = {"static", "model"} if model is not None else {"static"}
+        reviewed = {f.path for f in review_files} | ({t.comments[0].path for t in ctx.threads if t.comments}
+                                                     if incremental_from is None else set())
+        await self._reconcile(ctx, result, reviewed, namespaces)
+
+    async def _files_to_review(
+        self, files: list[FileDiff], previous: dict[str, object], head: str
+    ) -> tuple[list[FileDiff], str | None]:
+        """Only the commits since the last reviewed sha; everything after a force-push or a /review."""
+        last = previous.get("sha")
+        if self.job.full or not isinstance(last, str) or last == head:
+            return files, None
+        compare = await self.api.compare_diff(last, head)
+        if compare is None:  # the old sha is gone (force-push): review everything again
+            self.log.info("incremental_base_gone", base=last[:12])
+            return files, None
+        return parse_diff(compare), last
+
+    async def _post_review(self, findings: list[Finding], head: str) -> None:
+        body = (
+            f"archbot found {len(findings)} new issue(s) in this push; details in the comments below and in the "
+            f"summary.\n" + render_marker("review", {"sha": head})
+        )
+        try:
+            self.report.review_id = await self.api.create_review(
+                self.job.number, commit_id=head, body=body, comments=[inline_comment(f, head) for f in findings]
+            )
+            self.report.inline_posted = findings
+        except Unprocessable:
+            # GitHub rejects the whole review for one bad anchor and does not say which one: post the
+            # findings in the review body instead, once, and keep them in the summary (DESIGN).
+            self.report.inline_rejected = True
+            self.log.warning("review_rejected_422", comments=len(findings))
+            listed = "\n".join(f"- **{f.severity}** `{f.path}:{f.line}` {f.title}" for f in findings)
+            self.report.review_id = await self.api.create_review(
+                self.job.number, commit_id=head,
+                body=f"archbot could not place these comments inline:\n\n{listed}\n" + render_marker("review", {"sha": head}),
+                comments=[],
+            )
+
+    async def _upsert_summary(self, summary: OwnComment | None, body: str) -> None:
+        if summary is not None:
+            await self.api.update_comment(summary.comment.id, body)
+            self.report.summary_comment_id = summary.comment.id
+        else:
+            self.report.summary_comment_id = await self.api.create_comment(self.job.number, body)
+
+    async def _complete_check(self, result: ReviewResult, conclusion: str, threshold: Severity | None) -> None:
+        if self.report.check_run_id is None:
+            return
+        reason = f"severity threshold: {threshold}" if threshold else "no severity threshold configured (neutral)"
+        output = render_check_output(result, conclusion_reason=reason)
+        await self.api.update_check_run(
+            self.report.check_run_id, status="completed", conclusion=conclusion, title=output["title"],
+            summary=output["summary"], annotations=render_annotations(result.findings),
+        )
+        self.report.conclusion = conclusion
+
+    async def _reconcile(
+        self, ctx: PRContext, result: ReviewResult, reviewed_paths: set[str], namespaces: set[str]
+    ) -> None:
+        """Resolve archbot's own threads whose finding is gone, in the files this run looked at and in
+        the namespaces (static, model) that ran; best-effort: a failure never loses the review."""
+        state = thread_state(ctx.threads, self.deps.identity, None)
+        current = {f.fingerprint for f in result.findings}
+        for fp, thread in state.posted.items():
+            if fp in current or thread.is_resolved or not thread.id or has_human_reply(thread, self.deps.identity):
+                continue
+            if thread.comments[0].path not in reviewed_paths or state.namespace.get(fp, "model") not in namespaces:
+                continue
+            try:
+                await self.api.resolve_thread(thread.id)
+                self.report.resolved_threads += 1
+            except GitHubError as exc:
+                self.log.warning("reconcile_failed", error=exc.__class__.__name__)
+
+    async def _not_reviewed(
+        self, exc: Exception, summary: OwnComment | None, previous: dict[str, object], head: str
+    ) -> None:
+        reason = "model spend limit reached" if isinstance(exc, SpendLimitError) else f"{exc.__class__.__name__}: {exc}"
+        self.log.warning("review_failed", error=exc.__class__.__name__)
+        result = ReviewResult(errors=[f"not reviewed: {reason}"])
+        marker = {**{k: v for k, v in previous.items() if k != "done"}, "failed_sha": head, "v": 1}
+        body = render_summary(result, head_sha=head, marker_data=marker)
+        try:
+            await self._upsert_summary(summary, body)
+        finally:
+            if self.report.check_run_id is not None:
+                output = render_check_output(result, conclusion_reason=f"not reviewed: {reason}")
+                await self.api.update_check_run(
+                    self.report.check_run_id, status="completed", conclusion="skipped",
+                    title=f"Not reviewed: {reason}"[:200], summary=output["summary"] + "\n\nComment `/review` to retry.",
+                )
+                self.report.conclusion = "skipped"
+
+
+def _config_warning(path: str, problem: str) -> str:
+    return (
+        f"> [!WARNING]\n> `{path}` on the default branch is invalid, so the defaults were used: {problem}\n\n"
+    )
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+async def review_pull_request(deps: Deps, job: Job) -> PostReport:
+    return await PullRequestReview(deps, job).run()
+

@@ -1,0 +1,213 @@
+"""The review of one diff, independent of where it came from (CLI, Action, App).
+
+Order (DESIGN, steps 4-6): filter files, run the static engine on changed Python, pack hunks into
+chunks under the token budget, ask the model chunk by chunk with the static findings as facts, then
+validate every finding against the diff, fuse static and model findings and dedupe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from app.repo_config import RepoConfig
+from app.review.budget import Chunk, ReviewPlan, plan_review
+from app.review.diff import FileDiff, FileStatus, filter_files
+from app.review.findings import fuse_static_and_model, merge_findings, validate_findings
+from app.review.llm import REVIEW_TOOL_NAME, LLMError, ReviewModel, SpendLimitError
+from app.review.models import (
+    DismissedStatic,
+    Finding,
+    ModelReview,
+    NotReviewed,
+    Placement,
+    ReviewResult,
+    Side,
+    TokenUsage,
+)
+from app.review.prompts import load_prompt, render_task
+from app.review.sanitize import redact_secrets
+from app.review.static import ChangedPython, StaticReport, analyse
+
+MAX_FINDINGS_PER_CHUNK = 15
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Token limits of one review: per model call and for the whole review."""
+
+    chunk_tokens: int = 12_000
+    review_tokens: int = 120_000
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """What to review. ``anchor_files`` is the whole PR diff (inline comments must sit on its lines);
+    ``review_files`` is what to look at now (the same, or only the commits since the last review)."""
+
+    anchor_files: Sequence[FileDiff]
+    review_files: Sequence[FileDiff]
+    contents: Mapping[str, str | None] = field(default_factory=dict)  # path -> new text (None: unknown)
+    config: RepoConfig = field(default_factory=RepoConfig)
+    title: str = ""
+    body: str = ""
+    budgets: Budgets = field(default_factory=Budgets)
+    run_static: bool = True
+
+
+@dataclass
+class Prepared:
+    """The review before the model: kept files, static report, the chunk plan."""
+
+    kept: list[FileDiff]
+    plan: ReviewPlan
+    static: StaticReport
+    static_findings: list[Finding]
+
+
+def changed_python(files: Sequence[FileDiff], contents: Mapping[str, str | None]) -> tuple[
+    list[ChangedPython], list[NotReviewed]
+]:
+    """The Python files the static engine can analyse, and those it cannot (no full text available)."""
+    ready: list[ChangedPython] = []
+    missing: list[NotReviewed] = []
+    for f in files:
+        if not f.path.endswith((".py", ".pyi")) or not f.added_lines:
+            continue
+        text = contents.get(f.path)
+        if text is None and f.status is FileStatus.ADDED:
+            text = "\n".join(line.text for hunk in f.hunks for line in hunk.lines if line.kind != "-") + "\n"
+        if text is None:
+            missing.append(NotReviewed(path=f.path, reason="full file not available for static checks"))
+            continue
+        ready.append(ChangedPython(path=f.path, source=text, changed_lines=frozenset(f.added_lines)))
+    return ready, missing
+
+
+def place_static(findings: Sequence[Finding], files: Sequence[FileDiff]) -> list[Finding]:
+    """Static findings point at changed lines of the new file; keep them inline only where the PR diff
+    has that line on the RIGHT side, otherwise they stay file-level (summary + annotation)."""
+    by_path = {f.path: f for f in files}
+    placed: list[Finding] = []
+    for finding in findings:
+        diff = by_path.get(finding.path or "")
+        if diff is None:
+            placed.append(finding.model_copy(update={"placement": Placement.GENERAL}))
+            continue
+        start = finding.start_line or finding.line
+        lines = range(start, (finding.line or 0) + 1) if start else range(0)
+        inline = bool(lines) and finding.line in diff.right_lines and (
+            diff.hunk_for(Side.RIGHT, start or 0) is diff.hunk_for(Side.RIGHT, finding.line or 0)
+        )
+        if inline:
+            placed.append(finding.model_copy(update={"placement": Placement.INLINE, "side": Side.RIGHT}))
+        else:
+            placed.append(finding.model_copy(update={"placement": Placement.FILE, "start_line": None}))
+    return placed
+
+
+def prepare(request: ReviewRequest) -> Prepared:
+    """Everything before the model: pure but for the static engine's ruff subprocess."""
+    cfg = request.config.review
+    kept, skipped = filter_files(request.review_files, cfg.ignore)
+    static = StaticReport(findings=[], not_analysed=[], rules_run=0)
+    missing: list[NotReviewed] = []
+    if request.run_static:
+        ready, missing = changed_python(kept, request.contents)
+        if ready:
+            static = analyse(ready)
+    plan = plan_review(
+        kept,
+        skipped,
+        chunk_budget=request.budgets.chunk_tokens,
+        review_budget=request.budgets.review_tokens,
+        max_files=cfg.max_files,
+    )
+    static = StaticReport(static.findings, [*static.not_analysed, *missing], static.rules_run)
+    return Prepared(kept=kept, plan=plan, static=static, static_findings=place_static(static.findings, request.anchor_files))
+
+
+def _static_facts(findings: Sequence[Finding], chunk: Chunk) -> str:
+    paths = {f.path for f in chunk.files}
+    facts = [
+        {"rule": f.rule_id, "path": f.path, "line": f.line, "category": str(f.category), "title": f.title}
+        for f in findings
+        if f.path in paths
+    ]
+    return json.dumps(facts, indent=1) if facts else "(none)"
+
+
+def chunk_prompts(request: ReviewRequest, prepared: Prepared) -> list[str]:
+    """The user prompt of every chunk; untrusted text is fenced and secrets are redacted."""
+    pr_text = redact_secrets(f"Title: {request.title}\n\n{request.body}".strip())
+    instructions = redact_secrets(request.config.review.instructions) or "(none)"
+    count = len(prepared.plan.chunks)
+    return [
+        render_task(
+            "review_pr",
+            variables={
+                "chunk_index": str(chunk.index + 1),
+                "chunk_count": str(count),
+                "max_findings": str(MAX_FINDINGS_PER_CHUNK),
+            },
+            data={
+                "pull_request": ("pull-request", pr_text or "(none)"),
+                "repo_instructions": ("repository-config", instructions),
+                "static_findings": ("static-analysis", redact_secrets(_static_facts(prepared.static_findings, chunk))),
+                "chunk": ("diff", redact_secrets(chunk.render())),
+            },
+        )
+        for chunk in prepared.plan.chunks
+    ]
+
+
+async def review(
+    request: ReviewRequest,
+    *,
+    model: ReviewModel | None,
+    prepared: Prepared | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ReviewResult:
+    """Run the whole review; without a model, the static findings alone (the offline review)."""
+    prepared = prepared or prepare(request)
+    plan = prepared.plan
+    usage = TokenUsage()
+    summaries: list[str] = []
+    errors: list[str] = []
+    model_findings: list[Finding] = []
+    dismissed: list[DismissedStatic] = []
+    not_reviewed = list(plan.not_reviewed)
+    if model is not None and plan.chunks:
+        outcomes, usage = await model.review_chunks(
+            system=load_prompt("persona"), users=chunk_prompts(request, prepared), on_progress=on_progress
+        )
+        for chunk, outcome in zip(plan.chunks, outcomes, strict=True):
+            if isinstance(outcome, ModelReview):
+                summaries.append(outcome.summary)
+                model_findings += validate_findings(outcome.findings, request.anchor_files)
+                dismissed += outcome.dismissed_static
+                continue
+            errors.append(_chunk_error(chunk, outcome))
+            not_reviewed += [NotReviewed(path=f.path, reason=_reason(outcome), hunks=len(f.hunks)) for f in chunk.files]
+    findings = fuse_static_and_model(prepared.static_findings, model_findings, dismissed)
+    return ReviewResult(
+        summary="\n\n".join(s.strip() for s in summaries if s.strip()),
+        findings=merge_findings(findings),
+        not_reviewed=not_reviewed,
+        not_analysed=prepared.static.not_analysed,
+        usage=usage,
+        model=model.config.model if model is not None else None,
+        errors=errors,
+        files_reviewed=plan.files_in_chunks if model is not None else 0,
+    )
+
+
+def _reason(error: LLMError) -> str:
+    if isinstance(error, SpendLimitError):
+        return "skipped: model spend limit reached"
+    return f"model call failed ({error.__class__.__name__})"
+
+
+def _chunk_error(chunk: Chunk, error: LLMError) -> str:
+    return f"chunk {chunk.index + 1} ({len(chunk.files)} files): {_reason(error)} via {REVIEW_TOOL_NAME}"

@@ -21,7 +21,7 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """The environment contract of DESIGN.md. Secrets are ``SecretStr`` and never logged."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     github_app_id: int | None = None
     github_private_key: SecretStr | None = None
@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     archbot_severity_threshold: Severity | None = None
     archbot_fail_on: Literal["none", "critical", "high", "medium", "low"] = "none"
     archbot_config_path: str = ".github/archbot.yml"
+
+    # GitHub Actions runtime (read by `archbot action` only)
+    github_event_name: str | None = None
+    github_event_path: Path | None = None
+    github_repository: str | None = None
+    github_step_summary: Path | None = None
+    github_output: Path | None = None
 
     archbot_max_body_bytes: int = Field(default=MAX_WEBHOOK_BYTES, gt=0)
     archbot_worker_concurrency: int = Field(default=2, ge=1, le=32)

@@ -74,7 +74,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             static=not args.no_static,
         )
     if args.command == "plan":
-        from app.local import run_plan
+        from app.local_plan import run_plan
 
         return await run_plan(settings, source=args.file, now=args.now)
     if args.command == "worker":

@@ -65,7 +65,8 @@ def _render(name: str, nonce: str | None = None) -> str:
 
 
 def test_prompts_root_is_the_checkout_directory() -> None:
-    assert prompts_root() == REPO_PROMPTS
+    # app/_prompts is a symlink to the checkout's prompts/, so a wheel carries the same files.
+    assert prompts_root().resolve() == REPO_PROMPTS.resolve()
     assert {p.stem for p in REPO_PROMPTS.glob("*.md")} == set(PROMPT_NAMES)
 
 

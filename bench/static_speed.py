@@ -1,9 +1,15 @@
 """Time the static engine on 200 real changed Python files (whole thing, ruff process included).
 
 Usage: ``python bench/static_speed.py [N_FILES] [ROUNDS]``. The files are real library code taken from
-the installed packages (fastapi, starlette, httpx, anyio, pydantic, anthropic, ...), every line marked as
-changed (the worst case: nothing is filtered away before the rules run). Prints the best of ROUNDS
-wall-clock times for one ``analyse()`` call; the goal is 200 files in 2 s or less.
+the installed packages (fastapi, starlette, httpx, anyio, pydantic, anthropic, ...): 200 files of
+2-120 kB, about 77,000 lines and 3 MB in all. Two cases are timed, each as the best of ROUNDS
+wall-clock times for one ``analyse()`` call:
+
+* every line changed (200 new files: the worst case, nothing is filtered before the rules run);
+* a PR-like change: in each file, every other block of 20 lines changed (half the lines).
+
+The AST rules and ruff always see whole files; only the secret scan is limited to changed lines, so
+the difference between the two is the secret detectors' share. The goal is 2 s or less for 200 files.
 """
 
 from __future__ import annotations
@@ -20,6 +26,22 @@ from app.review.static import ChangedPython, analyse
 PACKAGES = ("fastapi", "starlette", "httpx", "anyio", "pydantic", "anthropic", "githubkit", "structlog", "uvicorn")
 MAX_FILE_BYTES = 120_000
 GOAL_S = 2.0
+
+
+def half_changed(item: ChangedPython) -> ChangedPython:
+    """The same file with every other block of 20 lines changed."""
+    return ChangedPython(item.path, item.source, frozenset(n for n in item.changed_lines if (n // 20) % 2 == 0))
+
+
+def best_time(files: list[ChangedPython], rounds: int) -> tuple[float, float, int]:
+    """(best, median) seconds of ``analyse(files)`` and the number of findings."""
+    timings = []
+    found = 0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        found = len(analyse(files).findings)
+        timings.append(time.perf_counter() - start)
+    return min(timings), sorted(timings)[len(timings) // 2], found
 
 
 def collect(n_files: int) -> list[ChangedPython]:
@@ -45,19 +67,14 @@ def main() -> int:
     files = collect(n_files)
     lines = sum(f.source.count("\n") + 1 for f in files)
     size = sum(len(f.source) for f in files)
-    timings = []
-    report = None
-    for _ in range(rounds):
-        start = time.perf_counter()
-        report = analyse(files)
-        timings.append(time.perf_counter() - start)
-    assert report is not None
-    best = min(timings)
-    print(f"{len(files)} files, {lines:,} lines, {size / 1e6:.1f} MB, all lines changed")
-    print(f"findings: {len(report.findings)}; not analysed: {len(report.not_analysed)}; rules: {report.rules_run}")
-    print(f"analyse(): best of {rounds} = {best:.2f} s (median {sorted(timings)[len(timings) // 2]:.2f} s)")
-    print(f"goal <= {GOAL_S:.1f} s for 200 files: {'met' if best <= GOAL_S else 'NOT met'}")
-    return 0 if best <= GOAL_S or len(files) != 200 else 1
+    print(f"{len(files)} files, {lines:,} lines, {size / 1e6:.1f} MB")
+    worst = best_time(files, rounds)
+    typical = best_time([half_changed(f) for f in files], rounds)
+    for name, (best, median, found) in (("every line changed", worst), ("half the lines changed", typical)):
+        print(f"{name:<24} best of {rounds}: {best:.2f} s (median {median:.2f} s), {found} findings")
+    met = worst[0] <= GOAL_S
+    print(f"goal <= {GOAL_S:.1f} s for {len(files)} files, every line changed: {'met' if met else 'NOT met'}")
+    return 0 if met or len(files) != 200 else 1
 
 
 if __name__ == "__main__":

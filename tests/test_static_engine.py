@@ -98,6 +98,14 @@ def test_null_bytes_and_bad_escapes_do_not_raise() -> None:
     assert [n.path for n in report.not_analysed] == ["nul.py"]
 
 
+def test_deeply_nested_code_is_reported_not_crashed_on() -> None:
+    deep = "import time\nasync def f():\n    time.sleep(1)\n    return " + "+".join(["a"] * 1500) + "\n"
+    report = analyse([changed("gen.py", deep), changed("ok.py", ASYNC_SERVICE)])
+    (skipped,) = report.not_analysed
+    assert skipped.path == "gen.py" and "nested too deeply" in skipped.reason
+    assert {(f.path, f.rule_id) for f in report.findings} >= {("gen.py", "ruff:ASYNC251"), ("ok.py", "ARCH107")}
+
+
 def test_newer_syntax_still_gets_ruff_rules() -> None:
     source = "import time\n\nasync def f[T](x: T) -> T:\n    time.sleep(1)\n    return x\n"
     report = analyse([changed("pep695.py", source)])

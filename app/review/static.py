@@ -32,6 +32,7 @@ from app.review.static_rules import RULES, RULES_BY_ID, StaticRule
 __all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"]
 
 MAX_SOURCE_CHARS = 1_000_000
+NESTED_TOO_DEEP = "code nested too deeply for the AST walker"
 CREDENTIAL_RULE = "ARCH112"
 _NEWLINE = re.compile(r"\n")
 
@@ -72,7 +73,7 @@ class _File:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = self.item.source.splitlines()
+            self._lines = self.item.source.split("\n")  # the tokenizer's lines, not str.splitlines()'s
         return self._lines
 
     def code(self, span: tuple[int, int]) -> str:
@@ -240,7 +241,12 @@ def _analyse_file(file: _File) -> list[Finding]:
     found = _secret_findings(file)
     if file.tree is not None:
         seen: set[tuple[str, int, tuple[int, int]]] = set()
-        for raw in check_module(file.tree):
+        try:
+            raws = check_module(file.tree)
+        except RecursionError:  # e.g. a generated 1,000-term expression: report, never crash
+            file.tree, file.parse_error = None, NESTED_TOO_DEEP
+            return found
+        for raw in raws:
             key = (raw.rule_id, raw.line, raw.span)
             if key in seen:
                 continue
@@ -268,6 +274,9 @@ def _not_analysed(file: _File, ruff_ok: bool, ruff_syntax: bool) -> NotReviewed 
     if file.tree is not None:
         return None
     path = file.item.path
+    if file.parse_error == NESTED_TOO_DEEP:
+        suffix = "; ruff rules still ran" if ruff_ok else ""
+        return NotReviewed(path=path, reason=f"own rules not run: {NESTED_TOO_DEEP}{suffix}")
     if ruff_ok and not ruff_syntax:
         return NotReviewed(
             path=path,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.review.static_facts import (
     AWAITS,
+    child_nodes,
     collect_facts,
     dotted,
     has_star_kwargs,
@@ -96,6 +97,11 @@ class Checker(ast.NodeVisitor):
 
     def _is_local(self, name: str) -> bool:
         return bool(self.funcs) and name in self.funcs[-1].locals and name not in self.funcs[-1].globals
+
+    def generic_visit(self, node: ast.AST) -> None:
+        """Visit the children the rules care about (``child_nodes``), skipping name and context leaves."""
+        for child in child_nodes(node):
+            self.visit(child)
 
     # --------------------------------------------------------------- helpers
 

@@ -8,13 +8,50 @@ clients. Helpers: name resolution, same-scope traversal and statement spans.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from app.review.static_names import ASYNC_LOCK_CTORS, MUTABLE_CTORS, SYNC_CLIENTS, THREAD_LOCK_CTORS
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 AWAITS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
+
+# Fields that never hold a node the rules look at: names (str), the Load/Store context singletons,
+# import aliases (read from the Import node itself) and a Constant's value. Skipping them makes a walk
+# about a third cheaper than ``ast.iter_child_nodes``.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment", "is_async",
+     "conversion", "simple"}
+)  # fmt: skip
+
+
+def _node_classes() -> Iterator[type[ast.AST]]:
+    stack: list[type[ast.AST]] = [ast.AST]
+    while stack:
+        cls = stack.pop()
+        yield cls
+        stack.extend(cls.__subclasses__())
+
+
+CHILD_FIELDS: Mapping[type[ast.AST], tuple[str, ...]] = MappingProxyType(
+    {
+        cls: tuple(f for f in cls._fields if f not in _LEAF_FIELDS and not (cls is ast.Constant and f == "value"))
+        for cls in _node_classes()
+    }
+)
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The child nodes the rules care about (see ``_LEAF_FIELDS``), in field order."""
+    children: list[ast.AST] = []
+    for name in CHILD_FIELDS.get(type(node), node._fields):
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            children.append(value)
+    return children
 
 
 def own_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterator[ast.AST]:
@@ -23,7 +60,7 @@ def own_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterator[ast.
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, SCOPES))
+        stack.extend(child for child in child_nodes(node) if not isinstance(child, SCOPES))
 
 
 def dotted(expr: ast.expr) -> str | None:
@@ -98,9 +135,10 @@ class _Collector:
         facts = self.facts
         parents = self.parents
         stack: list[ast.AST] = [self.tree]
+        self_assigns: list[ast.Assign | ast.AnnAssign] = []
         while stack:
             node = stack.pop()
-            for child in ast.iter_child_nodes(node):
+            for child in child_nodes(node):
                 parents[child] = node
                 stack.append(child)
             if isinstance(node, ast.Import):
@@ -113,10 +151,29 @@ class _Collector:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 for alias in node.names:
                     facts.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                self_assigns.append(node)
         for stmt in self.tree.body:
             self._collect_binding(stmt, prefix="")
             if isinstance(stmt, ast.ClassDef):
                 self._collect_class(stmt)
+        for assign in self_assigns:  # after the walk: every import alias is known by now
+            self._collect_self_assign(assign)
+
+    def _collect_self_assign(self, node: ast.Assign | ast.AnnAssign) -> None:
+        """``self.x = ...`` inside a class's methods: an instance attribute (and maybe a lock or client)."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        attrs = [t.attr for t in targets if isinstance(t, ast.Attribute) and dotted(t) == f"self.{t.attr}"]
+        if not attrs or node.value is None:
+            return
+        owner: ast.AST | None = self.parents.get(node)
+        while owner is not None and not isinstance(owner, ast.ClassDef):
+            owner = self.parents.get(owner)
+        if owner is None:
+            return
+        for attr in attrs:
+            self.facts.instance_attrs.setdefault(owner.name, set()).add(attr)
+            self._classify_value(f"self.{attr}", node.value)
 
     def _collect_binding(self, stmt: ast.stmt, prefix: str) -> None:
         """Record what a module- or class-level assignment binds (mutable, lock, sync client)."""
@@ -155,7 +212,6 @@ class _Collector:
 
     def _collect_class(self, cls: ast.ClassDef) -> None:
         mutables: set[str] = set()
-        assigned: set[str] = set()
         for stmt in cls.body:
             if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -165,16 +221,7 @@ class _Collector:
                             mutables.add(target.id)
                         for prefix in ("self.", "cls.", f"{cls.name}."):
                             self._classify_value(prefix + target.id, stmt.value)
-            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                for node in ast.walk(stmt):
-                    if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                        for target in targets:
-                            if isinstance(target, ast.Attribute) and dotted(target) == f"self.{target.attr}":
-                                assigned.add(target.attr)
-                                self._classify_value(f"self.{target.attr}", node.value)
         self.facts.class_mutables[cls.name] = mutables
-        self.facts.instance_attrs[cls.name] = assigned
 
 
 def collect_facts(tree: ast.Module) -> tuple[ModuleFacts, dict[ast.AST, ast.AST]]:

@@ -106,6 +106,31 @@ def test_deeply_nested_code_is_reported_not_crashed_on() -> None:
     assert {(f.path, f.rule_id) for f in report.findings} >= {("gen.py", "ruff:ASYNC251"), ("ok.py", "ARCH107")}
 
 
+SYNTAX_BY_VERSION = {
+    "3.8 walrus and positional-only": "def f(a, /, b):\n    if (n := a + b) > 1:\n        return n\n",
+    "3.9 decorator expression": "@buttons[0].clicked.connect\ndef f():\n    pass\n",
+    "3.10 match": "def f(x):\n    match x:\n        case [1, *rest]:\n            return rest\n",
+    "3.11 except*": "def f(g):\n    try:\n        g()\n    except* ValueError:\n        pass\n",
+}
+NEWER_SYNTAX = {
+    "3.12 type parameters": "def f[T](x: T) -> T:\n    return x\n",
+    "3.12 type statement": "type Pair[T] = tuple[T, T]\n",
+    "3.12 nested f-string quotes": 'x = 1\nprint(f"{"a" + f"{x}"}")\n',
+}
+
+
+def test_python_38_to_311_syntax_is_analysed() -> None:
+    inputs = [changed(f"v{i}.py", src) for i, src in enumerate(SYNTAX_BY_VERSION.values())]
+    assert analyse(inputs).not_analysed == []
+
+
+def test_python_312_syntax_is_left_to_ruff_and_said_so() -> None:
+    inputs = [changed(f"n{i}.py", src) for i, src in enumerate(NEWER_SYNTAX.values())]
+    report = analyse(inputs)
+    assert [n.path for n in report.not_analysed] == [f"n{i}.py" for i in range(len(NEWER_SYNTAX))]
+    assert all("ruff rules still ran" in n.reason for n in report.not_analysed)
+
+
 def test_newer_syntax_still_gets_ruff_rules() -> None:
     source = "import time\n\nasync def f[T](x: T) -> T:\n    time.sleep(1)\n    return x\n"
     report = analyse([changed("pep695.py", source)])

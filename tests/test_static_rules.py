@@ -75,6 +75,7 @@ POSITIVE: list[tuple[str, str, int]] = [
     ("ARCH105", "import requests\ns = requests.Session()\ndef f(u):\n    return s.post(u, json={})\n", 4),
     ("ARCH105", "from urllib.request import urlopen\ndef f(u):\n    return urlopen(u).read()\n", 3),
     ("ARCH105", "import httpx\nT = httpx.Timeout(None)\n", 2),
+    ("ARCH105", "async def f(self, u):\n    return await self._http.get(u, timeout=None)\n", 2),
     # ARCH106 await under threading lock
     (
         "ARCH106",
@@ -227,6 +228,7 @@ NEGATIVE: list[tuple[str, str]] = [
     ("ARCH105", "import requests\ndef f(u, **kw):\n    return requests.get(u, **kw)\n"),
     ("ARCH105", "from urllib.request import urlopen\ndef f(u):\n    return urlopen(u, timeout=5).read()\n"),
     ("ARCH105", "def f(d):\n    return d.get('k', None)\n"),
+    ("ARCH105", "import queue\ndef f(q: queue.Queue):\n    return q.get(timeout=None)\n"),
     # ARCH106: asyncio lock, no await inside, threading lock released before the await
     ("ARCH106", "import asyncio\nL = asyncio.Lock()\nasync def f(x):\n    async with L:\n        await x()\n"),
     (

@@ -510,7 +510,15 @@ class Checker(ast.NodeVisitor):
         )
 
     def _is_client_method(self, node: ast.Call) -> bool:
-        return isinstance(node.func, ast.Attribute) and node.func.attr in HTTP_METHODS
+        """``x.get(...)``-style call on something that is, or is named like, an HTTP client."""
+        if not isinstance(node.func, ast.Attribute) or node.func.attr not in HTTP_METHODS:
+            return False
+        receiver = dotted(node.func.value) or ""
+        root = root_name(node.func.value)
+        if root is not None and root.id in self._sync_vars():
+            return True
+        last = receiver.rsplit(".", 1)[-1].lower()
+        return any(word in last for word in ("client", "session", "http", "api"))
 
     def _check_tls(self, node: ast.Call, callee: str) -> None:
         http_call = callee.startswith(NETWORK_PREFIXES) or self._is_client_method(node)

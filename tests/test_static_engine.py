@@ -180,6 +180,19 @@ def test_secret_on_a_changed_line_is_reported_without_leaking_it() -> None:
     assert any(f.fingerprint == finding.fingerprint for f in rotated)  # identity is not the secret
 
 
+def test_secret_assignment_in_python_needs_a_credential_like_literal() -> None:
+    password = "Zq8mN2vLx9" + "pR4tYw"
+    source = (
+        f'DB_PASSWORD = "{password}"\n'
+        'ENV_API_KEY = "ANTHROPIC_API_KEY"\n'
+        'def f(token):\n    return token == "stale-while-revalidate"\n'
+        '_SK_START = b"-----BEGIN OPENSSH PRIVATE' + ' KEY-----"\n'
+    )
+    report = analyse([changed("c.py", source)], run_ruff=False)
+    assert [(f.rule_id, f.line) for f in report.findings] == [("ARCH112", 1)]
+    assert password not in report.findings[0].model_dump_json()
+
+
 def test_secret_on_an_unchanged_line_is_not_reported() -> None:
     source = f'GITHUB_TOKEN = "{TOKEN}"\nx = 1\n'
     assert analyse([changed("s.py", source, {2})], run_ruff=False).findings == []

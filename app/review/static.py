@@ -35,6 +35,9 @@ MAX_SOURCE_CHARS = 1_000_000
 NESTED_TOO_DEEP = "code nested too deeply for the AST walker"
 CREDENTIAL_RULE = "ARCH112"
 _NEWLINE = re.compile(r"\n")
+# An environment variable, header or keyword name rather than a credential: one letter case, no digits.
+_NAME_LIKE = re.compile(r"[A-Z][A-Z_\-.]*|[a-z][a-z_\-.]*")
+_MIN_PEM_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,24 @@ def _changed_runs(changed: frozenset[int], n_lines: int) -> list[tuple[int, int]
     return runs
 
 
+def _is_committed_secret(source: str, kind: str, start: int, end: int) -> bool:
+    """Python-specific precision on top of the sanitizer's detectors, which are tuned to redact
+    (where a false hit costs nothing) while ARCH112 is a critical finding.
+
+    In Python a committed credential is a string literal, so a name-based hit must be quoted; a value
+    that reads like a name (``"ANTHROPIC_API_KEY"``, ``"stale-while-revalidate"``) is not a secret;
+    and a PEM key is more than its BEGIN line.
+    """
+    value = source[start:end]
+    if kind == "private_key":
+        return len(value) >= _MIN_PEM_CHARS
+    if kind != "secret_assignment":
+        return True
+    if start == 0 or source[start - 1] not in "\"'":
+        return False
+    return not _NAME_LIKE.fullmatch(value)
+
+
 def _secret_findings(file: _File) -> list[Finding]:
     """ARCH112 from the sanitizer's detectors, run on the changed lines only; the secret itself never
     enters the finding (not its text, not its fingerprint)."""
@@ -190,7 +211,11 @@ def _secret_findings(file: _File) -> list[Finding]:
     matches: list[tuple[str, int, int]] = []
     for first, last in _changed_runs(file.item.changed_lines, len(starts)):
         lo, hi = starts[first - 1], starts[last] if last < len(starts) else len(source)
-        matches.extend((m.kind, lo + m.start, lo + m.end) for m in find_secrets(source[lo:hi]))
+        matches.extend(
+            (m.kind, lo + m.start, lo + m.end)
+            for m in find_secrets(source[lo:hi])
+            if _is_committed_secret(source, m.kind, lo + m.start, lo + m.end)
+        )
     rule = RULES_BY_ID[CREDENTIAL_RULE]
     found = []
     for kind, start, end in matches:

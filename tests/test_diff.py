@@ -397,6 +397,11 @@ def test_ignore_globs_last_match_wins_and_negation_forces_review() -> None:
     assert skip_reason(fd("vendor/patched.py", FileStatus.REMOVED), ["!vendor/patched.py"]) == "deleted"
 
 
+def test_a_broken_glob_matches_literally_instead_of_failing() -> None:
+    assert skip_reason(fd("[z-a].py"), ["[z-a].py"]) == "ignored by config: [z-a].py"
+    assert skip_reason(fd("b.py"), ["[z-a].py"]) is None
+
+
 @pytest.mark.parametrize(
     ("glob", "path", "hit"),
     [

@@ -726,8 +726,13 @@ def _compile_globs(globs: Sequence[str]) -> list[tuple[str, bool, re.Pattern[str
             continue
         negated = text.startswith("!")
         body = text[1:] if negated else text
-        if body:
-            compiled.append((glob, negated, re.compile(_translate_glob(body))))
+        if not body:
+            continue
+        try:
+            regex = re.compile(_translate_glob(body))
+        except re.error:  # e.g. a reversed range "[z-a]": match the glob literally rather than fail
+            regex = re.compile(re.escape(body))
+        compiled.append((glob, negated, regex))
     return compiled
 
 

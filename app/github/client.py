@@ -1,0 +1,182 @@
+"""Builds the githubkit clients archbot uses: App (JWT), installation, and plain-token clients.
+
+Built once at startup from explicit arguments (it never reads the environment).  Every client:
+* has a timeout (githubkit's default is none at all);
+* has githubkit's ``auto_retry`` OFF: the one retry layer is ``app.github.pacing.ReadRetry``,
+  which retries reads only (DESIGN Decision 2);
+* has its OWN ``MemCacheStrategy()`` (githubkit's default token cache is process-wide and its keys
+  ignore the base URL) and no HTTP cache;
+* is kept referenced here: githubkit's namespaces hold only a weak reference to their client.
+
+A 401 gets a fresh cache (so a fresh token) and one more try: see ``refresh_installation`` and
+``RepoAPI``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+import httpx
+from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.cache import MemCacheStrategy
+
+from app import __version__
+from app.github.api import VERSION_HEADERS, RepoAPI
+from app.github.errors import GitHubError
+from app.github.models import AppIdentity
+from app.github.pacing import Clock, ReadRetry, RetryPolicy, Sleep, WritePacer
+
+__all__ = ["ACTIONS_BOT_LOGIN", "AppIdentity", "GitHubFactory"]
+
+LOG = logging.getLogger(__name__)
+
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
+MAX_CACHED_INSTALLATIONS = 512
+_TOKEN_PACER_KEY = -1
+
+
+class GitHubFactory:
+    """One per process: hands out clients, ``RepoAPI`` objects and archbot's identity."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        timeout: float = 10.0,
+        app_id: int | None = None,
+        private_key: str | None = None,
+        token: str | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+        retry_policy: RetryPolicy | None = None,
+        write_interval: float = 1.0,
+    ) -> None:
+        if (app_id is None) != (private_key is None):
+            raise ValueError("App mode needs both app_id and private_key")
+        self.api_url = api_url
+        self._timeout = httpx.Timeout(timeout)
+        self._app_id = app_id
+        self._private_key = private_key
+        self._token = token
+        self._transport = async_transport
+        self._sleep = sleep
+        self._clock = clock
+        self._write_interval = write_interval
+        self.read_retry = ReadRetry(retry_policy, sleep=sleep, wall_clock=wall_clock)
+        self._app_client: GitHub[Any] | None = None
+        self._token_client: GitHub[Any] | None = None
+        self._installations: OrderedDict[int, GitHub[Any]] = OrderedDict()
+        self._pacers: dict[int, WritePacer] = {}
+        self._identity: AppIdentity | None = None
+
+    @property
+    def app_mode(self) -> bool:
+        """True with App credentials, False with a plain token (Action / CLI)."""
+        return self._app_id is not None
+
+    def _build(self, auth: Any) -> GitHub[Any]:
+        return GitHub(
+            auth,
+            base_url=self.api_url,
+            timeout=self._timeout,
+            async_transport=self._transport,
+            cache_strategy=MemCacheStrategy(),
+            http_cache=False,
+            auto_retry=False,
+            user_agent=f"archbot/{__version__}",
+        )
+
+    def _app_auth(self) -> AppAuthStrategy:
+        if self._app_id is None or self._private_key is None:
+            raise GitHubError("no GitHub App credentials configured")
+        return AppAuthStrategy(self._app_id, self._private_key)
+
+    def app_client(self) -> GitHub[Any]:
+        """The App itself (JWT): ``GET /app``, installations."""
+        if self._app_client is None:
+            self._app_client = self._build(self._app_auth())
+        return self._app_client
+
+    def installation_client(self, installation_id: int) -> GitHub[Any]:
+        """A client acting as one installation; its token is exchanged on first use and cached."""
+        client = self._installations.get(installation_id)
+        if client is None:
+            return self.refresh_installation(installation_id)
+        self._installations.move_to_end(installation_id)
+        return client
+
+    def refresh_installation(self, installation_id: int) -> GitHub[Any]:
+        """A new installation client with a FRESH cache: the next call exchanges a new token."""
+        client = self._build(self._app_auth().as_installation(installation_id))
+        self._installations[installation_id] = client
+        self._installations.move_to_end(installation_id)
+        while len(self._installations) > MAX_CACHED_INSTALLATIONS:
+            self._installations.popitem(last=False)
+        return client
+
+    def token_client(self) -> GitHub[Any]:
+        """A client with the plain token (``GITHUB_TOKEN`` in an Action)."""
+        if self._token is None:
+            raise GitHubError("no GitHub token configured")
+        if self._token_client is None:
+            self._token_client = self._build(TokenAuthStrategy(self._token))
+        return self._token_client
+
+    def pacer(self, installation_id: int | None) -> WritePacer:
+        """The write pacer shared by every ``RepoAPI`` of one installation (or of the token)."""
+        key = _TOKEN_PACER_KEY if installation_id is None else installation_id
+        pacer = self._pacers.get(key)
+        if pacer is None:
+            pacer = WritePacer(self._write_interval, clock=self._clock, sleep=self._sleep)
+            self._pacers[key] = pacer
+        return pacer
+
+    def repo_api(
+        self, owner: str, repo: str, *, installation_id: int | None = None, graphql_enabled: bool = True
+    ) -> RepoAPI:
+        """A ``RepoAPI`` wired with retry, pacing and (App mode) token refresh.
+
+        Without App credentials, or with ``installation_id=None``, it uses the plain token.
+        """
+        if installation_id is None or not self.app_mode:
+            return RepoAPI(
+                self.token_client(),
+                owner,
+                repo,
+                pacer=self.pacer(None),
+                graphql_enabled=graphql_enabled,
+                retry=self.read_retry,
+            )
+        inst = installation_id
+        return RepoAPI(
+            self.installation_client(inst),
+            owner,
+            repo,
+            pacer=self.pacer(inst),
+            graphql_enabled=graphql_enabled,
+            retry=self.read_retry,
+            refresh=lambda: self.refresh_installation(inst),
+        )
+
+    async def identify(self) -> AppIdentity:
+        """Who archbot is: ``GET /app`` once in App mode; ``github-actions[bot]`` with a token."""
+        if self._identity is not None:
+            return self._identity
+        if not self.app_mode:
+            self._identity = AppIdentity(app_id=None, slug=None, bot_login=ACTIONS_BOT_LOGIN)
+            return self._identity
+        gh = self.app_client()
+        response = await self.read_retry.run(
+            lambda: gh.arequest("GET", "/app", headers=VERSION_HEADERS), what="identify"
+        )
+        payload = response.json()
+        slug = str(payload["slug"])
+        self._identity = AppIdentity(app_id=int(payload["id"]), slug=slug, bot_login=f"{slug}[bot]")
+        LOG.info("github app identified as %s", self._identity.bot_login)
+        return self._identity

@@ -7,6 +7,12 @@ Parsing: archbot's own rules use the running interpreter's ``ast`` (3.11 here). 
 newer grammar (PEP 695 type parameters, 3.12 f-string nesting) is listed as "not analysed" for the
 own rules, while ruff, which parses every version up to 3.13, still checks it. A file that neither
 can parse is listed as not analysed with the syntax error; nothing here raises on bad input.
+
+Rule ids: ``ARCH1xx`` for the own rules (catalogue: ``own_rules()``), ``ruff:<code>`` for ruff's. ruff
+runs once for all files, isolated from the repository's configuration (a PR could change it), with
+archbot's selection (``static_ruff.RUFF_RULES``); ``# noqa`` comments on the changed lines are
+honoured, since they are part of the change a human reviews. Where ruff and an own rule flag the same
+line in the same category, only the own rule's finding is kept.
 """
 
 from __future__ import annotations

@@ -1,0 +1,422 @@
+"""``archbot serve`` and ``archbot worker``: wire settings, store, GitHub, model and worker together.
+
+Start-up is checked before the server listens, and every failure there is one clear line on stderr:
+
+- a bad ``ARCHBOT_DATABASE_URL`` (not ``sqlite:///<path>``) is a settings error (exit 2);
+- a store that cannot be opened (unwritable directory, not a database) exits 1;
+- ``GET /app`` failing (wrong key or App id, GitHub unreachable) exits 1.
+
+Then uvicorn serves the webhook receiver; its lifespan runs the worker and an hourly prune of the store
+(finished jobs and delivery records older than ``JOB_RETENTION``, usage rows past the ledger's window).
+SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
+``WORKER_SHUTDOWN_GRACE`` seconds, then are cancelled and their leases released), closes the store and
+exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
+
+import httpx
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from githubkit.exception import GitHubException
+from structlog.typing import FilteringBoundLogger
+
+from app.github.client import GitHubFactory
+from app.github.errors import GitHubError
+from app.github.models import AppIdentity
+from app.handlers import build_router
+from app.logs import configure_logging
+from app.metrics import Metrics
+from app.pipeline.deps import Deps, build_model_provider
+from app.pipeline.runner import JobRunner
+from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
+from app.settings import Settings, SettingsError
+from app.usage import SQLiteUsageLedger
+from app.web import WebhookConfig, create_app
+from app.webhooks import sign
+from app.worker import Worker
+
+DAY_SECONDS = 86_400.0
+JOB_RETENTION = 7 * DAY_SECONDS  # finished jobs and delivery ids (GitHub redelivers for 3 days)
+PRUNE_INTERVAL = 3600.0
+PRUNE_FIRST_DELAY = 60.0  # not at start-up: a restart loop must not prune in a tight loop
+WORKER_SHUTDOWN_GRACE = 15.0  # + HTTP_SHUTDOWN_GRACE stays under a 30 s container stop timeout
+HTTP_SHUTDOWN_GRACE = 10.0
+STARTUP_FAILED = 1
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers
+
+
+class StartupError(Exception):
+    """Start-up could not complete; the message is one line that says what to check (exit 1)."""
+
+
+class SharedTransport(httpx.AsyncBaseTransport):
+    """One connection pool, and one TLS context, for every GitHub request of the process.
+
+    githubkit builds a new ``httpx.AsyncClient`` for each request made outside ``async with``, and without a
+    transport every such client builds its own TLS context (loading the CA bundle: tens of milliseconds
+    of CPU on the event loop, which delayed webhook answers) and opens a new connection. Given this
+    transport it does neither. githubkit closes each client's transport when the request is done, so
+    ``aclose`` does nothing here; ``shutdown`` closes the pool when the process stops."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(retries=0)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Kept open: it is shared by every client (see ``shutdown``)."""
+
+    async def shutdown(self) -> None:
+        """Close the pooled connections (process shutdown)."""
+        await self._inner.aclose()
+
+
+def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> GitHubFactory:
+    """The one GitHub client factory of the process, from settings."""
+    return GitHubFactory(
+        api_url=settings.github_api_url,
+        timeout=settings.archbot_github_timeout,
+        app_id=settings.github_app_id,
+        private_key=settings.private_key(),
+        token=settings.github_token.get_secret_value() if settings.github_token else None,
+        async_transport=transport,
+    )
+
+
+def build_stores(settings: Settings) -> tuple[SQLiteJobQueue, SQLiteUsageLedger]:
+    """The job queue and the usage ledger on ``ARCHBOT_DATABASE_URL`` (no I/O yet)."""
+    url = settings.archbot_database_url
+    try:
+        sqlite_path_from_url(url)
+    except ValueError as exc:
+        raise SettingsError(f"ARCHBOT_DATABASE_URL: {exc}") from None
+    return SQLiteJobQueue(url), SQLiteUsageLedger(url)
+
+
+async def open_stores(queue: SQLiteJobQueue, ledger: SQLiteUsageLedger) -> None:
+    """Open the store now so a bad file fails start-up, not the first webhook."""
+    try:
+        await queue.open()
+        await ledger.open()
+    except (sqlite3.Error, OSError) as exc:
+        where = sqlite_path_from_url(queue.url)
+        raise StartupError(f"cannot open the store {where} (ARCHBOT_DATABASE_URL): {_one_line(exc)}") from None
+
+
+async def identify(factory: GitHubFactory) -> AppIdentity:
+    """``GET /app`` once; any failure becomes a ``StartupError`` naming what to check."""
+    hint = "check GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_API_URL"
+    try:
+        return await factory.identify()
+    except GitHubError as exc:
+        status = f" (HTTP {exc.status})" if exc.status else ""
+        reason = f"{_one_line(exc)}{status}"
+    except (GitHubException, ValueError, KeyError, TypeError) as exc:  # bad key, unexpected answer
+        reason = f"{type(exc).__name__}: {_one_line(exc)}" if str(exc) else type(exc).__name__
+    raise StartupError(f"GET {factory.api_url.rstrip('/')}/app failed: {reason}; {hint}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] or type(exc).__name__
+
+
+async def prune_once(
+    queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, *, now: float, retention: float = JOB_RETENTION
+) -> tuple[int, int]:
+    """Delete finished jobs and delivery records older than ``retention`` and usage rows past the ledger's
+    window; returns (queue rows, ledger rows) deleted."""
+    jobs = await queue.prune(now - retention)
+    usage = await ledger.prune()
+    return jobs, usage
+
+
+async def prune_forever(
+    queue: SQLiteJobQueue,
+    ledger: SQLiteUsageLedger,
+    *,
+    interval: float = PRUNE_INTERVAL,
+    first_delay: float = PRUNE_FIRST_DELAY,
+    clock: Callable[[], float] = time.time,
+    log: FilteringBoundLogger | None = None,
+) -> None:
+    """Prune every ``interval`` seconds until cancelled; a failed prune is logged and tried again later."""
+    logger: FilteringBoundLogger = log if log is not None else structlog.get_logger("archbot.prune")
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            jobs, usage = await prune_once(queue, ledger, now=clock())
+        except Exception:  # the store may be briefly unavailable; the next round tries again
+            logger.error("store.prune_failed", exc_info=True)
+        else:
+            logger.info("store.pruned", jobs_and_deliveries=jobs, usage_rows=usage)
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def background(
+    queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, deps: Deps, *, prune_interval: float, prune_first_delay: float
+) -> AsyncIterator[Worker]:
+    """Run the worker and the prune loop for the duration of the block; stop both gracefully on exit."""
+    settings = deps.settings
+    runner = JobRunner(deps)
+    worker = Worker(
+        queue,
+        runner.run,
+        concurrency=settings.archbot_worker_concurrency,
+        shutdown_grace=WORKER_SHUTDOWN_GRACE,
+    )
+    stop = asyncio.Event()
+    log = structlog.get_logger("archbot.serve")
+    worker_task = asyncio.create_task(worker.run(stop), name="archbot-worker")
+
+    def worker_ended(task: asyncio.Task[None]) -> None:
+        if stop.is_set():
+            return
+        deps.metrics.worker_up.set(0)  # webhooks are still accepted and queued; nothing runs them here
+        error = None if task.cancelled() else task.exception()
+        log.error("worker.ended_unexpectedly", error=repr(error))
+
+    worker_task.add_done_callback(worker_ended)
+    prune_task = asyncio.create_task(
+        prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
+    )
+    deps.metrics.worker_up.set(1)
+    try:
+        yield worker
+    finally:
+        stop.set()  # the worker leases nothing new, waits for running jobs, then releases the rest
+        prune_task.cancel()
+        await asyncio.gather(prune_task, return_exceptions=True)
+        try:
+            (outcome,) = await asyncio.gather(worker_task, return_exceptions=True)
+            if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                log.error("worker.stop_failed", error=repr(outcome))  # an earlier crash was logged already
+        finally:
+            deps.metrics.worker_up.set(0)
+
+
+def build_web_app(
+    settings: Settings,
+    *,
+    queue: SQLiteJobQueue,
+    ledger: SQLiteUsageLedger,
+    factory: GitHubFactory,
+    identity: AppIdentity,
+    metrics: Metrics,
+    prune_interval: float = PRUNE_INTERVAL,
+    prune_first_delay: float = PRUNE_FIRST_DELAY,
+) -> FastAPI:
+    """The App server: the webhook receiver plus, in its lifespan, the worker and the prune loop.
+
+    The stores are opened and closed by the caller (they outlive the lifespan)."""
+    deps = Deps(
+        settings=settings,
+        factory=factory,
+        identity=identity,
+        models=build_model_provider(settings),
+        metrics=metrics,
+        ledger=ledger,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with background(queue, ledger, deps, prune_interval=prune_interval, prune_first_delay=prune_first_delay):
+            yield
+
+    return create_app(
+        config=WebhookConfig(secrets=tuple(settings.webhook_secrets()), max_body_bytes=settings.archbot_max_body_bytes),
+        store=queue,
+        router=build_router(),
+        metrics=metrics,
+        lifespan=lifespan,
+    )
+
+
+class _StopSignals:
+    """SIGTERM/SIGINT handlers for the whole life of the process.
+
+    Before uvicorn runs they cancel start-up (``guard``). While it runs, uvicorn has its own handlers and
+    restores ours afterwards, then re-raises the signal it caught "to trigger the expected behaviour";
+    ours only records it, so a graceful stop ends with exit 0 instead of death by SIGTERM."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._task: asyncio.Task[object] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous: dict[int, _Handler] = {}
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if self._task is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_StopSignals]:
+        for sig in HANDLED_SIGNALS:
+            previous = signal.getsignal(sig)
+            self._previous[sig] = signal.SIG_DFL if previous is None else previous
+            signal.signal(sig, self._handle)
+        try:
+            yield self
+        finally:
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """While inside, a signal cancels the current task (start-up is abandoned)."""
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        try:
+            yield
+        finally:
+            self._task = None
+
+
+async def _serve(
+    settings: Settings,
+    queue: SQLiteJobQueue,
+    ledger: SQLiteUsageLedger,
+    factory: GitHubFactory,
+    *,
+    host: str,
+    port: int,
+    signals: _StopSignals,
+    transport: SharedTransport,
+) -> int:
+    log = structlog.get_logger("archbot.serve")
+    try:
+        try:
+            with signals.guard():
+                await open_stores(queue, ledger)
+                identity = await identify(factory)  # GET /app once: our own id, slug and bot login
+        except asyncio.CancelledError:
+            if signals.received:
+                return 0  # stopped during start-up
+            raise
+        log.info("app_identified", app_id=identity.app_id, slug=identity.slug, bot_login=identity.bot_login)
+        app = build_web_app(settings, queue=queue, ledger=ledger, factory=factory, identity=identity, metrics=Metrics())
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            server_header=False,
+            timeout_graceful_shutdown=int(HTTP_SHUTDOWN_GRACE),
+        )
+        server = uvicorn.Server(config)
+        try:
+            await server.serve()
+        except SystemExit as exc:  # uvicorn exits on a port in use or a failed lifespan (it logged why)
+            log.error("server_failed", code=exc.code)
+            return STARTUP_FAILED
+        if not server.started:
+            return STARTUP_FAILED
+        log.info("server_stopped", signals=[signal.Signals(s).name for s in signals.received])
+        return 0
+    finally:
+        await queue.close()
+        await ledger.close()
+        await transport.shutdown()
+
+
+def serve(settings: Settings, *, host: str, port: int) -> int:
+    """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop)."""
+    settings.require_app()
+    configure_logging(settings.archbot_log_level)
+    queue, ledger = build_stores(settings)
+    transport = SharedTransport()
+    factory = github_factory(settings, transport)
+    signals = _StopSignals()
+    with signals.installed():
+        try:
+            return asyncio.run(
+                _serve(settings, queue, ledger, factory, host=host, port=port, signals=signals, transport=transport)
+            )
+        except StartupError as exc:
+            sys.stderr.write(f"archbot: {exc}\n")
+            return STARTUP_FAILED
+
+
+async def run_worker_only(settings: Settings) -> int:
+    """A worker without the receiver (a second process on the same store)."""
+    settings.require_app()
+    configure_logging(settings.archbot_log_level)
+    queue, ledger = build_stores(settings)
+    transport = SharedTransport()
+    factory = github_factory(settings, transport)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in HANDLED_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await open_stores(queue, ledger)
+        identity = await identify(factory)
+        deps = Deps(
+            settings=settings,
+            factory=factory,
+            identity=identity,
+            models=build_model_provider(settings),
+            ledger=ledger,
+        )
+        async with background(queue, ledger, deps, prune_interval=PRUNE_INTERVAL, prune_first_delay=PRUNE_FIRST_DELAY):
+            await stop.wait()
+    except StartupError as exc:
+        sys.stderr.write(f"archbot: {exc}\n")
+        return STARTUP_FAILED
+    finally:
+        for sig in HANDLED_SIGNALS:
+            loop.remove_signal_handler(sig)
+        await queue.close()
+        await ledger.close()
+        await transport.shutdown()
+    return 0
+
+
+PING = {"zen": "Design for failure.", "hook_id": 1, "hook": {"type": "App", "events": ["pull_request"]}}
+
+
+async def send_test_delivery(settings: Settings, *, url: str, event: str) -> int:
+    """Send one signed ``ping`` delivery to a running ``archbot serve`` and print the answer."""
+    secrets = settings.webhook_secrets()
+    if not secrets:
+        raise SettingsError("missing required setting: GITHUB_WEBHOOK_SECRET (the server's secret, to sign with)")
+    if event != "ping":
+        raise SettingsError("send-test-delivery sends `ping` only; real events come from GitHub")
+    body = json.dumps(PING).encode()
+    headers = {
+        "content-type": "application/json",
+        "x-github-event": event,
+        "x-github-delivery": str(uuid.uuid4()),
+        "x-hub-signature-256": sign(body, secrets[0]),
+    }
+    async with httpx.AsyncClient(timeout=10) as client:
+        try:
+            response = await client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            sys.stderr.write(f"archbot: could not reach {url}: {exc.__class__.__name__}\n")
+            return 1
+    sys.stdout.write(f"{response.status_code} {response.text}\n")
+    return 0 if response.status_code < 300 else 1

@@ -1,0 +1,597 @@
+"""Webhook ack latency under load: DESIGN step 1 target, p99 under 20 ms at 200 deliveries/s, 0 lost.
+
+Usage::
+
+    python bench/webhook_load.py [--rate 200] [--seconds 10] [--prs 0] [--concurrency 64] [--samples F.csv]
+    python bench/webhook_load.py --url http://127.0.0.1:8000/webhook --secret S [--db ./archbot.db]
+
+By default it starts everything itself, on loopback only: a fake GitHub (``tests/fakegithub.py``, in a
+process of its own so it does not share the load generator's CPU) and the real ``archbot serve`` as a
+subprocess exactly as ``tests/test_serve.py`` does, with a fresh SQLite store. The fake answers
+``GET /app``, knows the installation and the repository of the fixture, and holds every PR with a head
+sha no delivery carries: the worker inside the server really runs the jobs during the load (token
+exchange, diff, GraphQL context) and each ends ``superseded`` ("head moved on"), which keeps the worker
+busy on the same process, loop and store without making the fake the bottleneck. The measure is the
+webhook answer, not the review.
+
+Each delivery is a signed ``pull_request`` ``opened`` event with its own delivery id and head sha (so each
+makes one job). With ``--prs 0`` (default) every delivery is for its own PR, so every job runs; with
+``--prs N`` they are spread over N PRs and newer jobs also supersede older queued ones at intake.
+Sending is open-loop: delivery ``i`` is due at ``start + i / rate`` whatever the server does, and its
+latency is measured from that due time, so a slow server is not hidden by a client that waits for it
+(coordinated omission). At most ``--concurrency`` requests are in flight (keep-alive connections over
+plain asyncio streams, to keep the client's own overhead small); a request waiting for a connection is
+late, and that counts.
+
+Afterwards the SQLite file is opened read-only and every delivery answered 202 must have its job there:
+``lost`` = deliveries answered 202 whose job is missing. The exit code is 0 when the target holds
+(p99 < 20 ms, no non-2xx, nothing lost), 1 otherwise, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import math
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.webhooks import sign  # noqa: E402 - after the sys.path line, to run from anywhere
+
+FIXTURE = ROOT / "tests" / "fixtures" / "github-webhooks" / "pull_request" / "opened.payload.json"
+TARGET_P99_MS = 20.0
+REQUEST_TIMEOUT = 10.0
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+APP_ID = 4242
+FAKE_DIFF = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n x = 1\n+y = 2\n"
+BENCH_SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for a loopback run
+
+
+# -- deliveries ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One prepared request: its bytes on the wire and the job key it must produce."""
+
+    delivery_id: str
+    job_key: str
+    wire: bytes
+
+
+def build_deliveries(count: int, *, host: str, path: str, secret: str, prs: int, offset: int = 0) -> list[Delivery]:
+    """``count`` signed pull_request deliveries (built before the clock starts); delivery ``i`` is for PR
+    ``(offset + i) % prs + 1``."""
+    base = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    repo = base["repository"]["full_name"]
+    out: list[Delivery] = []
+    for i in range(count):
+        number = (offset + i) % prs + 1
+        sha = secrets.token_hex(20)
+        payload = dict(base)
+        payload["number"] = number
+        payload["pull_request"] = dict(base["pull_request"], number=number, head=dict(base["pull_request"]["head"]))
+        payload["pull_request"]["head"]["sha"] = sha
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        delivery_id = str(uuid.uuid4())
+        head = (
+            f"POST {path} HTTP/1.1\r\n"
+            f"Host: {host}\r\n"
+            "User-Agent: GitHub-Hookshot/bench\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "X-GitHub-Event: pull_request\r\n"
+            f"X-GitHub-Delivery: {delivery_id}\r\n"
+            f"X-Hub-Signature-256: {sign(body, secret)}\r\n"
+            "\r\n"
+        ).encode()
+        out.append(Delivery(delivery_id, f"review_pr:{repo}#{number}@{sha}:incr", head + body))
+    return out
+
+
+# -- a small keep-alive HTTP/1.1 client ------------------------------------------------------------------
+
+
+class ProtocolError(Exception):
+    """The server's answer was not an HTTP/1.1 response this client can read."""
+
+
+Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+class Pool:
+    """At most ``size`` keep-alive connections to one server; requests beyond that wait for a free one."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port = host, port
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[Conn] = []
+        self._all: set[asyncio.StreamWriter] = set()
+        self.opened = 0
+
+    async def request(self, wire: bytes) -> tuple[int, float]:
+        """Send one request; returns (status, time the bytes were handed to the socket)."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                sent = time.perf_counter()
+                status, keep = await _roundtrip(conn, wire)
+            except BaseException:
+                self._drop(conn)
+                raise
+            if keep:
+                self._idle.append(conn)
+            else:
+                self._drop(conn)
+            return status, sent
+
+    async def _connect(self) -> Conn:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._all.add(writer)
+        self.opened += 1
+        return reader, writer
+
+    def _drop(self, conn: Conn) -> None:
+        conn[1].close()
+        self._all.discard(conn[1])
+
+    async def close(self) -> None:
+        for writer in list(self._all):
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        self._all.clear()
+        self._idle.clear()
+
+
+async def _roundtrip(conn: Conn, wire: bytes) -> tuple[int, bool]:
+    reader, writer = conn
+    writer.write(wire)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+        raise ProtocolError(f"bad status line {lines[0]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    if "content-length" not in headers:
+        raise ProtocolError("response without content-length")
+    await reader.readexactly(int(headers["content-length"]))
+    return int(parts[1]), headers.get("connection", "").lower() != "close"
+
+
+async def http_get(host: str, port: int, path: str, *, limit: float = 5.0) -> tuple[int, str]:
+    """One GET on a fresh connection (health checks, /metrics), within ``limit`` seconds."""
+    async with asyncio.timeout(limit):
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, body.decode("utf-8", errors="replace")
+
+
+# -- the load --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Sample:
+    """What happened to one delivery (times from ``time.perf_counter``)."""
+
+    due: float
+    sent: float = math.nan
+    done: float = math.nan
+    status: int = 0
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    samples: list[Sample]
+    elapsed: float
+    late_starts: int  # deliveries the scheduler itself started more than 1 ms after their due time
+    connections: int
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+async def run_load(deliveries: list[Delivery], *, host: str, port: int, rate: float, concurrency: int) -> RunResult:
+    """Send ``deliveries`` open-loop at ``rate`` per second; latency counts from each due time."""
+    pool = Pool(host, port, concurrency)
+    samples = [Sample(due=0.0) for _ in deliveries]
+    tasks: set[asyncio.Task[None]] = set()
+    late = 0
+
+    async def one(index: int) -> None:
+        sample = samples[index]
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                sample.status, sample.sent = await pool.request(deliveries[index].wire)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ProtocolError) as exc:
+            sample.error = type(exc).__name__
+        sample.done = time.perf_counter()
+
+    start = time.perf_counter() + 0.05
+    try:
+        for i in range(len(deliveries)):
+            due = start + i / rate
+            samples[i].due = due
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -0.001:
+                late += 1
+            task = asyncio.create_task(one(i))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.wait(set(tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await pool.close()
+    errors: dict[str, int] = {}
+    for s in samples:
+        if s.error:
+            errors[s.error] = errors.get(s.error, 0) + 1
+    return RunResult(samples, time.perf_counter() - start, late, pool.opened, errors)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (q in 0..100)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+# -- the servers -----------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("GITHUB_", "ARCHBOT_", "ANTHROPIC_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def serve_fake_forever() -> int:
+    """``--serve-fake``: serve the fake GitHub, print its URL, stop when stdin closes."""
+    from tests.fakegithub import FakeGitHub, serve_fake
+
+    fake = FakeGitHub(app_id=APP_ID, slug="archbot-bench", private_key=os.environ["BENCH_FAKE_KEY"])
+    repo = os.environ["BENCH_REPO"]
+    fake.add_installation(int(os.environ["BENCH_INSTALLATION"]))
+    fake.add_repo(repo)
+    for number in range(1, int(os.environ["BENCH_PRS"]) + 1):
+        # Each PR's head is a sha no delivery carries: every job finds its head moved on and ends
+        # superseded after two reads, so the worker stays busy but cheap, and so does this fake.
+        fake.add_pr(repo, number, diff=FAKE_DIFF, head_sha=f"{number:040x}", base_sha="f" * 40)
+    with serve_fake(fake) as base_url:
+        sys.stdout.write(base_url + "\n")
+        sys.stdout.flush()
+        sys.stdin.read()
+    return 0
+
+
+@contextlib.contextmanager
+def local_servers(workdir: Path, prs: int) -> Iterator[tuple[str, int, Path, subprocess.Popen[bytes]]]:
+    """Start the fake GitHub and ``archbot serve`` on loopback; yields (host, port, db path, server)."""
+    key = _rsa_pem()
+    fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    fake_env = {
+        "BENCH_FAKE_KEY": key,
+        "BENCH_REPO": fixture["repository"]["full_name"],
+        "BENCH_INSTALLATION": str(fixture["installation"]["id"]),
+        "BENCH_PRS": str(prs),
+    }
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        fake = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve-fake"],
+            env=_clean_env() | fake_env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        children.append(fake)
+        assert fake.stdout is not None
+        api_url = fake.stdout.readline().decode().strip()
+        if not api_url.startswith("http://127.0.0.1:"):
+            raise RuntimeError("the fake GitHub did not start")
+        port = _free_port()
+        db = workdir / "archbot.db"
+        env = _clean_env() | {
+            "GITHUB_APP_ID": str(APP_ID),
+            "GITHUB_PRIVATE_KEY": key,
+            "GITHUB_WEBHOOK_SECRET": BENCH_SECRET,
+            "GITHUB_API_URL": api_url,
+            "ARCHBOT_DATABASE_URL": f"sqlite:///{db}",
+        }
+        with (workdir / "serve.stderr").open("wb") as err:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        children.append(server)
+        yield "127.0.0.1", port, db, server
+    finally:
+        for child in reversed(children):
+            if child.stdin is not None:
+                child.stdin.close()  # the fake stops when its stdin closes
+            elif child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
+
+
+async def wait_healthy(host: str, port: int, server: subprocess.Popen[bytes] | None) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError(f"archbot serve exited with {server.returncode} before it was healthy")
+        with contextlib.suppress(OSError, TimeoutError, ValueError, IndexError):
+            if (await http_get(host, port, "/healthz", limit=1.0))[0] == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError("archbot serve did not become healthy")
+        await asyncio.sleep(0.1)
+
+
+# -- results ---------------------------------------------------------------------------------------------
+
+
+def jobs_found(db: Path, keys: list[str]) -> tuple[int, dict[str, int]]:
+    """How many of ``keys`` have a job row in the store (opened read-only), and all jobs by state."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        stored = {row[0] for row in conn.execute("SELECT idempotency_key FROM jobs")}
+        states = {str(row[0]): int(row[1]) for row in conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state")}
+    finally:
+        conn.close()
+    return sum(1 for key in keys if key in stored), states
+
+
+def server_histogram(metrics: str) -> tuple[float, float] | None:
+    """(deliveries answered within 20 ms, all deliveries) from the server's own ack histogram."""
+    under = total = None
+    for line in metrics.splitlines():
+        if line.startswith('archbot_webhook_ack_seconds_bucket{le="0.02"}'):
+            under = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("archbot_webhook_ack_seconds_count"):
+            total = float(line.rsplit(" ", 1)[1])
+    return None if under is None or total is None else (under, total)
+
+
+def write_samples(path: Path, result: RunResult) -> None:
+    """One line per delivery: seconds since the first due time, ack latency in ms, status, error."""
+    first = result.samples[0].due if result.samples else 0.0
+    lines = ["due_s,latency_ms,status,error"]
+    lines += [f"{s.due - first:.4f},{(s.done - s.due) * 1000:.3f},{s.status},{s.error}" for s in result.samples]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def report(
+    result: RunResult, deliveries: list[Delivery], args: argparse.Namespace, db: Path | None
+) -> tuple[dict[str, object], bool]:
+    """Print the figures; returns them and whether the DESIGN target holds."""
+    answered = [s for s in result.samples if not s.error]
+    latencies = sorted(s.done - s.due for s in answered)
+    service = sorted(s.done - s.sent for s in answered)
+    accepted_keys = [d.job_key for d, s in zip(deliveries, result.samples, strict=True) if s.status == 202]
+    non_2xx = sum(1 for s in answered if not 200 <= s.status < 300)
+    found, states = jobs_found(db, accepted_keys) if db is not None else (None, {})
+    summary: dict[str, object] = {
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "sent": len(result.samples),
+        "achieved_rate": round(len(result.samples) / result.elapsed, 1),
+        "answered": len(answered),
+        "errors": result.errors,
+        "non_2xx": non_2xx,
+        "accepted_202": len(accepted_keys),
+        "jobs_found": found,
+        "lost": None if found is None else len(accepted_keys) - found,
+        "job_states": states,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "max_ms": round(latencies[-1] * 1000, 2) if latencies else None,
+        "service_p99_ms": round(percentile(service, 99) * 1000, 2),
+        "late_starts": result.late_starts,
+        "connections": result.connections,
+    }
+    print(
+        f"deliveries     {len(result.samples)} in {result.elapsed:.2f} s"
+        f" ({summary['achieved_rate']}/s, asked {args.rate}/s)"
+    )
+    print(f"answered       {len(answered)}; transport errors {result.errors or 0}; non-2xx {non_2xx}")
+    print(
+        f"ack latency    p50 {_ms(percentile(latencies, 50))}  p95 {_ms(percentile(latencies, 95))}  "
+        f"p99 {_ms(percentile(latencies, 99))}  max {_ms(latencies[-1]) if latencies else '-'}  (from due time)"
+    )
+    print(f"service time   p50 {_ms(percentile(service, 50))}  p99 {_ms(percentile(service, 99))}  (from send)")
+    print(f"client         {result.connections} connections; {result.late_starts} sends started >1 ms late")
+    if found is None:
+        print(f"202 answers    {len(accepted_keys)}; lost: not checked (no --db)")
+    else:
+        print(f"202 answers    {len(accepted_keys)}; jobs in the store {found}; lost {len(accepted_keys) - found}")
+        print(f"jobs by state  {states} (the worker ran during the load)")
+    ok = (
+        not result.errors
+        and non_2xx == 0
+        and (found is None or found == len(accepted_keys))
+        and percentile(latencies, 99) * 1000 < TARGET_P99_MS
+    )
+    return summary, ok
+
+
+async def _main(args: argparse.Namespace) -> int:
+    count = max(1, round(args.rate * args.seconds))
+    with tempfile.TemporaryDirectory(prefix="archbot-bench-") as tmp:
+        if args.url:
+            parts = urlsplit(args.url)
+            host, port, path = parts.hostname or "", parts.port or 80, parts.path or "/webhook"
+            secret = args.secret or os.environ.get("GITHUB_WEBHOOK_SECRET", "")
+            if not secret:
+                print("webhook_load: --url needs --secret or GITHUB_WEBHOOK_SECRET", file=sys.stderr)
+                return 2
+            return await _bench(
+                args,
+                host=host,
+                port=port,
+                path=path,
+                secret=secret,
+                db=Path(args.db) if args.db else None,
+                server=None,
+                count=count,
+            )
+        with local_servers(Path(tmp), _prs(args, count)) as (host, port, db, server):
+            code = await _bench(
+                args, host=host, port=port, path="/webhook", secret=BENCH_SECRET, db=db, server=server, count=count
+            )
+            server.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            exit_code = await asyncio.to_thread(server.wait, STOP_TIMEOUT)
+            print(f"server stop    SIGTERM -> exit {exit_code} in {time.monotonic() - started:.2f} s")
+            log = (Path(tmp) / "serve.stderr").read_text(encoding="utf-8", errors="replace")
+            tracebacks = sum(1 for line in log.splitlines() if line.startswith("Traceback"))
+            if exit_code != 0 or tracebacks:
+                print(f"server         exit {exit_code}, {tracebacks} bare tracebacks on stderr", file=sys.stderr)
+                code = 1
+            return code
+
+
+async def _bench(
+    args: argparse.Namespace,
+    *,
+    host: str,
+    port: int,
+    path: str,
+    secret: str,
+    db: Path | None,
+    server: subprocess.Popen[bytes] | None,
+    count: int,
+) -> int:
+    await wait_healthy(host, port, server)
+    prs = _prs(args, count)
+    warmup = build_deliveries(args.warmup, host=host, path=path, secret=secret, prs=prs)
+    deliveries = build_deliveries(count, host=host, path=path, secret=secret, prs=prs, offset=args.warmup)
+    if warmup:
+        await run_load(warmup, host=host, port=port, rate=min(args.rate, 50.0), concurrency=args.concurrency)
+    before = server_histogram((await http_get(host, port, "/metrics"))[1])
+    result = await run_load(deliveries, host=host, port=port, rate=args.rate, concurrency=args.concurrency)
+    summary, ok = report(result, deliveries, args, db)
+    if args.samples:
+        write_samples(Path(args.samples), result)
+    after = server_histogram((await http_get(host, port, "/metrics"))[1])
+    if before is not None and after is not None:
+        under, total = after[0] - before[0], after[1] - before[1]
+        print(f"server-side    {under:.0f}/{total:.0f} answered within 20 ms by the server's own histogram")
+    print(json.dumps(summary, sort_keys=True))
+    print(f"target         p99 < {TARGET_P99_MS:.0f} ms, no errors, 0 lost: {'MET' if ok else 'NOT MET'}")
+    return 0 if ok else 1
+
+
+def _prs(args: argparse.Namespace, count: int) -> int:
+    """Number of distinct PRs: ``--prs``, or one per delivery (warm-up included) when it is 0."""
+    return int(args.prs) or count + int(args.warmup)
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="deliveries per second (default 200)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of the run (default 10)")
+    parser.add_argument("--url", help="target a running server's webhook URL instead (loopback only)")
+    parser.add_argument("--secret", help="its webhook secret (default: GITHUB_WEBHOOK_SECRET)")
+    parser.add_argument("--db", help="its SQLite file, to count lost deliveries (with --url)")
+    parser.add_argument(
+        "--prs", type=int, default=0, help="pull requests the deliveries are spread over (default 0: one each)"
+    )
+    parser.add_argument("--concurrency", type=int, default=64, help="max requests in flight (default 64)")
+    parser.add_argument("--warmup", type=int, default=20, help="deliveries sent before measuring (default 20)")
+    parser.add_argument("--samples", help="write one CSV line per delivery (due offset, latency, status) here")
+    parser.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_fake:
+        return serve_fake_forever()
+    if args.rate <= 0 or args.seconds <= 0 or args.prs < 0 or args.concurrency < 1 or args.warmup < 0:
+        parser.error("--rate, --seconds, --prs and --concurrency must be positive")
+    if args.url and not _loopback(args.url):
+        parser.error("--url must point at a loopback address (127.0.0.1, ::1 or localhost)")
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -81,6 +81,7 @@ class Worker:
         worker_id: str | None = None,
         logger: FilteringBoundLogger | None = None,
         rng: random.Random | None = None,
+        on_give_up: Callable[[Job, str], Awaitable[None]] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -90,6 +91,7 @@ class Worker:
             raise ValueError("lease_seconds and poll_interval must be positive")
         self._queue = queue
         self._run_job = run_job
+        self._on_give_up = on_give_up  # tells the user (check run, summary) when a job fails for good
         self._concurrency = concurrency
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
@@ -250,6 +252,7 @@ class Worker:
             reason = f"gave up after {lease.attempts - 1} attempts; the last one lost its lease"
             await self._queue.fail(lease, error=reason)
             log.error("job.failed", error=reason)
+            await self._give_up(job, reason, log)
             return
         current = asyncio.current_task()
         if current is None:  # pragma: no cover - always inside a task
@@ -278,6 +281,7 @@ class Worker:
         except PermanentJobError as exc:
             await self._queue.fail(lease, error=_reason(exc))
             log.error("job.failed", error=_reason(exc), permanent=True)
+            await self._give_up(job, _reason(exc), log)
         except TransientJobError as exc:
             await self._retry_or_fail(lease, exc, log)
         except Exception as exc:
@@ -293,12 +297,22 @@ class Worker:
             final = f"{reason} (gave up after {lease.attempts} attempts)"
             await self._queue.fail(lease, error=final)
             log.error("job.failed", error=reason, attempts=lease.attempts)
+            await self._give_up(lease.job, final, log)
             return
         delay = full_jitter_backoff(lease.attempts, base=self._base_backoff, cap=self._max_backoff, rng=self._rng)
         if isinstance(exc, TransientJobError) and exc.retry_after is not None:
             delay = max(exc.retry_after, 0.0) + self._rng.uniform(0.0, self._base_backoff)
         await self._queue.retry(lease, delay=delay, error=reason)
         log.warning("job.retry", error=reason, delay=round(delay, 3))
+
+    async def _give_up(self, job: Job, reason: str, log: FilteringBoundLogger) -> None:
+        """Best-effort notice of a final failure; its own failure is logged, never raised."""
+        if self._on_give_up is None:
+            return
+        try:
+            await self._on_give_up(job, reason)
+        except Exception:
+            log.warning("job.give_up_notice_failed", exc_info=True)
 
     async def _keep_alive(self, lease: Lease, job_task: asyncio.Task[None], log: FilteringBoundLogger) -> None:
         """Extend the lease every ``heartbeat_interval``; cancel the job when the lease is gone."""

@@ -61,4 +61,6 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], float] = time.time
     action_mode: bool = False
+    # check runs started per job (idempotency key): a retried job completes its own run, not a new one
+    check_runs: dict[str, int] = field(default_factory=dict)
     ledger: UsageLedger | None = None  # token budgets and command rate limits (None: no caps)

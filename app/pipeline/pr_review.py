@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from app.github.api import RepoAPI
-from app.github.errors import GitHubError, Unprocessable
+from app.github.errors import GitHubError, RateLimited, ServerError, Unprocessable
 from app.github.models import PRContext
 from app.jobs import Job
 from app.pipeline.deps import CHECK_NAME, Deps
@@ -110,14 +110,36 @@ class PullRequestReview:
         previous = summary.data if summary is not None else {}
         if previous.get("sha") == head and previous.get("done") and not self.job.full:
             return self._skip("already reviewed at this sha")
+        await self._start_check(head)
+        try:
+            await self._review_and_post(ctx, files, loaded, summary, previous, head)
+        except (ServerError, RateLimited):
+            raise  # transient: the worker retries the whole job, which is idempotent (markers)
+        except (LLMError, GitHubError) as exc:
+            await self._not_reviewed(exc, summary, previous, head)
+        self.deps.check_runs.pop(self.job.idempotency_key, None)
+        return self.report
+
+    async def _start_check(self, head: str) -> None:
+        known = self.deps.check_runs.get(self.job.idempotency_key)
+        if known is not None:  # a retry of this job in this process: finish the run it started
+            self.report.check_run_id = known
+            return
         self.report.check_run_id = await self.api.create_check_run(
             name=CHECK_NAME, head_sha=head, external_id=self.job.idempotency_key[:200]
         )
-        try:
-            await self._review_and_post(ctx, files, loaded, summary, previous, head)
-        except (LLMError, GitHubError) as exc:
-            await self._not_reviewed(exc, summary, previous, head)
-        return self.report
+        self.deps.check_runs[self.job.idempotency_key] = self.report.check_run_id
+
+    async def give_up(self, reason: str) -> None:
+        """The job failed for good (worker gave up): say so on the check run and in the summary."""
+        ctx = await self.api.pr_context(self.job.number, config_path=self.deps.settings.archbot_config_path)
+        head = self.job.head_sha or ctx.head_sha
+        if ctx.head_sha != head:
+            return
+        await self._start_check(head)
+        summary = own_marked_comment(ctx.comments, self.deps.identity, SUMMARY)
+        await self._not_reviewed(RuntimeError(reason), summary, summary.data if summary else {}, head)
+        self.deps.check_runs.pop(self.job.idempotency_key, None)
 
     def _skip(self, reason: str) -> PostReport:
         self.log.info("review_skipped", reason=reason)
@@ -258,7 +280,12 @@ class PullRequestReview:
     async def _not_reviewed(
         self, exc: Exception, summary: OwnComment | None, previous: dict[str, object], head: str
     ) -> None:
-        reason = "model spend limit reached" if isinstance(exc, SpendLimitError) else f"{exc.__class__.__name__}: {exc}"
+        if isinstance(exc, SpendLimitError):
+            reason = "model spend limit reached"
+        elif isinstance(exc, RuntimeError):
+            reason = str(exc)
+        else:
+            reason = f"{exc.__class__.__name__}: {exc}"
         self.log.warning("review_failed", error=exc.__class__.__name__)
         result = ReviewResult(errors=[f"not reviewed: {reason}"])
         marker = {**{k: v for k, v in previous.items() if k != "done"}, "failed_sha": head, "v": 1}

@@ -7,7 +7,7 @@ import structlog
 from app.github.errors import RateLimited, ServerError, Unauthorized
 from app.jobs import Job, JobKind
 from app.pipeline.deps import Deps
-from app.pipeline.pr_review import review_pull_request
+from app.pipeline.pr_review import PullRequestReview, review_pull_request
 from app.queue.base import PermanentJobError, TransientJobError
 
 
@@ -27,6 +27,11 @@ class JobRunner:
             raise TransientJobError(f"GitHub unavailable: {exc}") from exc
         except Unauthorized as exc:
             raise PermanentJobError(f"GitHub refused our credentials: {exc}") from exc
+
+    async def give_up(self, job: Job, reason: str) -> None:
+        """The worker's final-failure hook: a PR review that will not run says so on GitHub."""
+        if job.kind is JobKind.REVIEW_PR:
+            await PullRequestReview(self.deps, job).give_up(reason)
 
     async def _dispatch(self, job: Job) -> None:
         if job.kind is JobKind.REVIEW_PR:

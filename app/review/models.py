@@ -175,3 +175,5 @@ class ReviewResult(BaseModel):
     model: str | None = None
     errors: list[str] = Field(default_factory=list)  # chunks that failed, reported not hidden
     files_reviewed: int = 0
+    model_calls: int = 0  # chunks sent to the model
+    model_calls_failed: int = 0  # of which failed (then their files are listed as not reviewed)

@@ -59,6 +59,7 @@ from app.webhooks import sign  # noqa: E402 - after the sys.path line, to run fr
 FIXTURE = ROOT / "tests" / "fixtures" / "github-webhooks" / "pull_request" / "opened.payload.json"
 TARGET_P99_MS = 20.0
 REQUEST_TIMEOUT = 10.0
+IDLE_REUSE_S = 4.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 APP_ID = 4242
@@ -119,27 +120,57 @@ Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class Pool:
-    """At most ``size`` keep-alive connections to one server; requests beyond that wait for a free one."""
+    """At most ``size`` keep-alive connections to one server; requests beyond that wait for a free one.
+
+    An idle connection is reused only while younger than ``IDLE_REUSE_S`` (below uvicorn's 5 s keep-alive
+    timeout), so the client does not race the server closing it; the server may still close one first, and a
+    request that got no byte back on a REUSED connection is sent once more on a new one (what HTTP clients
+    do), its latency still counted from the due time."""
 
     def __init__(self, host: str, port: int, size: int) -> None:
         self.host, self.port = host, port
         self._slots = asyncio.Semaphore(size)
-        self._idle: list[Conn] = []
+        self._idle: list[tuple[Conn, float]] = []  # (connection, time it became idle), most recent last
         self._all: set[asyncio.StreamWriter] = set()
         self.opened = 0
+        self.resent = 0
+
+    def _take_idle(self) -> Conn | None:
+        now = time.perf_counter()
+        while self._idle:
+            conn, since = self._idle.pop()
+            if now - since < IDLE_REUSE_S and not conn[0].at_eof():
+                return conn
+            self._drop(conn)
+        return None
 
     async def request(self, wire: bytes) -> tuple[int, float]:
         """Send one request; returns (status, time the bytes were handed to the socket)."""
         async with self._slots:
-            conn = self._idle.pop() if self._idle else await self._connect()
+            conn = self._take_idle()
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect()
+            sent = time.perf_counter()
             try:
-                sent = time.perf_counter()
                 status, keep = await _roundtrip(conn, wire)
+            except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+                self._drop(conn)
+                if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                    raise
+                self.resent += 1  # the server closed the idle connection before reading the request
+                conn = await self._connect()
+                sent = time.perf_counter()
+                try:
+                    status, keep = await _roundtrip(conn, wire)
+                except BaseException:
+                    self._drop(conn)
+                    raise
             except BaseException:
                 self._drop(conn)
                 raise
             if keep:
-                self._idle.append(conn)
+                self._idle.append((conn, time.perf_counter()))
             else:
                 self._drop(conn)
             return status, sent
@@ -223,6 +254,7 @@ class RunResult:
     elapsed: float
     late_starts: int  # deliveries the scheduler itself started more than 1 ms after their due time
     connections: int
+    resent: int  # requests sent again after the server closed an idle keep-alive connection
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -266,7 +298,7 @@ async def run_load(deliveries: list[Delivery], *, host: str, port: int, rate: fl
     for s in samples:
         if s.error:
             errors[s.error] = errors.get(s.error, 0) + 1
-    return RunResult(samples, time.perf_counter() - start, late, pool.opened, errors)
+    return RunResult(samples, time.perf_counter() - start, late, pool.opened, pool.resent, errors)
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -461,6 +493,7 @@ def report(
         "service_p99_ms": round(percentile(service, 99) * 1000, 2),
         "late_starts": result.late_starts,
         "connections": result.connections,
+        "resent": result.resent,
     }
     print(
         f"deliveries     {len(result.samples)} in {result.elapsed:.2f} s"
@@ -472,7 +505,10 @@ def report(
         f"p99 {_ms(percentile(latencies, 99))}  max {_ms(latencies[-1]) if latencies else '-'}  (from due time)"
     )
     print(f"service time   p50 {_ms(percentile(service, 50))}  p99 {_ms(percentile(service, 99))}  (from send)")
-    print(f"client         {result.connections} connections; {result.late_starts} sends started >1 ms late")
+    print(
+        f"client         {result.connections} connections, {result.resent} resent on a closed keep-alive"
+        f" connection; {result.late_starts} sends started >1 ms late"
+    )
     if found is None:
         print(f"202 answers    {len(accepted_keys)}; lost: not checked (no --db)")
     else:

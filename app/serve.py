@@ -183,6 +183,7 @@ async def background(
         queue,
         runner.run,
         concurrency=settings.archbot_worker_concurrency,
+        on_give_up=runner.give_up,
         shutdown_grace=WORKER_SHUTDOWN_GRACE,
     )
     stop = asyncio.Event()

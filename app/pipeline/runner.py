@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from app.github.errors import RateLimited, ServerError, Unauthorized
+from app.github.errors import GitHubError, RateLimited, ServerError
 from app.jobs import Job, JobKind
 from app.pipeline.deps import Deps
 from app.pipeline.pr_review import PullRequestReview, review_pull_request
@@ -25,8 +25,8 @@ class JobRunner:
             raise TransientJobError(f"GitHub rate limit: {exc}", retry_after=exc.retry_after) from exc
         except ServerError as exc:
             raise TransientJobError(f"GitHub unavailable: {exc}") from exc
-        except Unauthorized as exc:
-            raise PermanentJobError(f"GitHub refused our credentials: {exc}") from exc
+        except GitHubError as exc:  # 401 after a token refresh, 403, 404, 422: no retry can fix it
+            raise PermanentJobError(f"GitHub answered {exc.status}: {exc}") from exc
 
     async def give_up(self, job: Job, reason: str) -> None:
         """The worker's final-failure hook: a PR review that will not run says so on GitHub."""

@@ -3,16 +3,29 @@
 Order (DESIGN, steps 4-6): filter files, run the static engine on changed Python, pack hunks into
 chunks under the token budget, ask the model chunk by chunk with the static findings as facts, then
 validate every finding against the diff, fuse static and model findings and dedupe.
+
+Markdown design docs (``design_docs.paths``) are kept out of the code chunks and reviewed with the
+design prompt instead (:mod:`app.review.design_docs`), concurrently with the chunks; their findings
+join the others and each document's review is appended to the summary.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.repo_config import RepoConfig
 from app.review.budget import Chunk, ReviewPlan, plan_review
+from app.review.design_docs import (
+    REASON_DESIGN_DOC,
+    REASON_NEEDS_MODEL,
+    DesignDocsResult,
+    design_doc_files,
+    review_design_docs,
+)
 from app.review.diff import FileDiff, FileStatus, filter_files
 from app.review.findings import fuse_static_and_model, merge_findings, validate_findings
 from app.review.llm import REVIEW_TOOL_NAME, LLMError, ReviewModel, SpendLimitError
@@ -58,12 +71,18 @@ class ReviewRequest:
 
 @dataclass
 class Prepared:
-    """The review before the model: kept files, static report, the chunk plan."""
+    """The review before the model: kept files, static report, the chunk plan.
+
+    ``kept`` holds every file that passed the filters, design docs included; ``design_docs`` are the
+    ones reviewed with the design prompt instead of in the chunks (``plan.not_reviewed`` names them
+    with :data:`~app.review.design_docs.REASON_DESIGN_DOC`, so a dry run shows where they went).
+    """
 
     kept: list[FileDiff]
     plan: ReviewPlan
     static: StaticReport
     static_findings: list[Finding]
+    design_docs: list[FileDiff] = field(default_factory=list)
 
 
 def changed_python(files: Sequence[FileDiff], contents: Mapping[str, str | None]) -> tuple[
@@ -111,21 +130,30 @@ def prepare(request: ReviewRequest) -> Prepared:
     """Everything before the model: pure but for the static engine's ruff subprocess."""
     cfg = request.config.review
     kept, skipped = filter_files(request.review_files, cfg.ignore)
+    docs = design_doc_files(kept, request.config.design_docs.paths)
+    doc_paths = {f.path for f in docs}
+    code = [f for f in kept if f.path not in doc_paths]
     static = StaticReport(findings=[], not_analysed=[], rules_run=0)
     missing: list[NotReviewed] = []
     if request.run_static:
-        ready, missing = changed_python(kept, request.contents)
+        ready, missing = changed_python(code, request.contents)
         if ready:
             static = analyse(ready)
     plan = plan_review(
-        kept,
-        skipped,
+        code,
+        [*skipped, *(NotReviewed(path=f.path, reason=REASON_DESIGN_DOC) for f in docs)],
         chunk_budget=request.budgets.chunk_tokens,
         review_budget=request.budgets.review_tokens,
         max_files=cfg.max_files,
     )
     static = StaticReport(static.findings, [*static.not_analysed, *missing], static.rules_run)
-    return Prepared(kept=kept, plan=plan, static=static, static_findings=place_static(static.findings, request.anchor_files))
+    return Prepared(
+        kept=kept,
+        plan=plan,
+        static=static,
+        static_findings=place_static(static.findings, request.anchor_files),
+        design_docs=docs,
+    )
 
 
 def _static_facts(findings: Sequence[Finding], chunk: Chunk) -> str:
@@ -169,7 +197,11 @@ async def review(
     prepared: Prepared | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ReviewResult:
-    """Run the whole review; without a model, the static findings alone (the offline review)."""
+    """Run the whole review; without a model, the static findings alone (the offline review).
+
+    With a model, the code chunks and the design docs are reviewed concurrently; without one, the
+    design docs are named as not reviewed.
+    """
     prepared = prepared or prepare(request)
     plan = prepared.plan
     usage = TokenUsage()
@@ -177,11 +209,15 @@ async def review(
     errors: list[str] = []
     model_findings: list[Finding] = []
     dismissed: list[DismissedStatic] = []
-    not_reviewed = list(plan.not_reviewed)
-    if model is not None and plan.chunks:
-        outcomes, usage = await model.review_chunks(
-            system=load_prompt("persona"), users=chunk_prompts(request, prepared), on_progress=on_progress
-        )
+    doc_paths = {f.path for f in prepared.design_docs}
+    not_reviewed = [n for n in plan.not_reviewed if not (n.reason == REASON_DESIGN_DOC and n.path in doc_paths)]
+    if model is None:
+        not_reviewed += [NotReviewed(path=f.path, reason=REASON_NEEDS_MODEL) for f in prepared.design_docs]
+        outcomes: list[ModelReview | LLMError] = []
+        docs = DesignDocsResult()
+    else:
+        (outcomes, usage), docs = await _run_model(request, prepared, model, on_progress)
+    if outcomes:
         for chunk, outcome in zip(plan.chunks, outcomes, strict=True):
             if isinstance(outcome, ModelReview):
                 summaries.append(outcome.summary)
@@ -191,16 +227,60 @@ async def review(
             errors.append(_chunk_error(chunk, outcome))
             not_reviewed += [NotReviewed(path=f.path, reason=_reason(outcome), hunks=len(f.hunks)) for f in chunk.files]
     findings = fuse_static_and_model(prepared.static_findings, model_findings, dismissed)
+    summaries += [f"### Design doc: {_code_span(path)}\n\n{section}" for path, section in docs.sections]
     return ReviewResult(
         summary="\n\n".join(s.strip() for s in summaries if s.strip()),
-        findings=merge_findings(findings),
-        not_reviewed=not_reviewed,
+        findings=merge_findings(findings, docs.findings),
+        not_reviewed=[*not_reviewed, *docs.not_reviewed],
         not_analysed=prepared.static.not_analysed,
-        usage=usage,
+        usage=usage + docs.usage,
         model=model.config.model if model is not None else None,
-        errors=errors,
-        files_reviewed=plan.files_in_chunks if model is not None else 0,
+        errors=[*errors, *docs.errors],
+        files_reviewed=plan.files_in_chunks + len(docs.sections) if model is not None else 0,
     )
+
+
+async def _run_model(
+    request: ReviewRequest,
+    prepared: Prepared,
+    model: ReviewModel,
+    on_progress: Callable[[int, int], None] | None,
+) -> tuple[tuple[list[ModelReview | LLMError], TokenUsage], DesignDocsResult]:
+    """The code chunks and the design docs, reviewed concurrently; both settle before an error is raised."""
+
+    async def code() -> tuple[list[ModelReview | LLMError], TokenUsage]:
+        if not prepared.plan.chunks:
+            return [], TokenUsage()
+        return await model.review_chunks(
+            system=load_prompt("persona"), users=chunk_prompts(request, prepared), on_progress=on_progress
+        )
+
+    async def design() -> DesignDocsResult:
+        if not prepared.design_docs:
+            return DesignDocsResult()
+        return await review_design_docs(
+            model,
+            prepared.design_docs,
+            request.contents,
+            instructions=request.config.review.instructions,
+            anchor_files=request.anchor_files,
+        )
+
+    chunks, docs = await asyncio.gather(code(), design(), return_exceptions=True)
+    if isinstance(chunks, BaseException):
+        raise chunks
+    if isinstance(docs, BaseException):
+        raise docs
+    return chunks, docs
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span, on one line, with a fence longer than any backtick run in it."""
+    flat = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
 
 
 def _reason(error: LLMError) -> str:

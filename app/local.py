@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -65,9 +66,7 @@ def render_dry_run(plan: ReviewPlan, prepared: Prepared) -> str:
             lines.append(f"  - `{f.path}`{part}: {len(f.hunks)} hunk(s)")
     if plan.not_reviewed:
         lines += ["", "**Not reviewed:**"]
-        lines += [
-            f"- `{n.path}`: {n.reason}" + (f" ({n.hunks} hunk(s))" if n.hunks else "") for n in plan.not_reviewed
-        ]
+        lines += [f"- `{n.path}`: {n.reason}" + (f" ({n.hunks} hunk(s))" if n.hunks else "") for n in plan.not_reviewed]
     if prepared.static.not_analysed:
         lines += ["", "**Not analysed by the static checks:**"]
         lines += [f"- `{n.path}`: {n.reason}" for n in prepared.static.not_analysed]
@@ -81,6 +80,23 @@ def _emit(result: ReviewResult, output_format: str, out: TextIO) -> None:
         out.write(json.dumps(render_sarif(result, tool_version=__version__), indent=2) + "\n")
     else:
         out.write(render_markdown_review(result))
+
+
+def _load_request(
+    diff: str, stdin: TextIO, repo_dir: Path | None, config_path: Path | None, static: bool
+) -> tuple[ReviewRequest, str | None]:
+    """Read the diff, the checkout's files and the config (blocking I/O, run in a thread)."""
+    files = parse_diff(read_source(diff, stdin))
+    loaded = parse_repo_config(config_path.read_text(encoding="utf-8")) if config_path else None
+    config = loaded.config if loaded else RepoConfig()
+    request = ReviewRequest(
+        anchor_files=files,
+        review_files=files,
+        contents=read_contents(files, repo_dir),
+        config=config,
+        run_static=static,
+    )
+    return request, loaded.problem if loaded else None
 
 
 async def run_review(
@@ -99,27 +115,19 @@ async def run_review(
 ) -> int:
     """The CLI review. Exit 0 on a finished review, 1 when the model failed, 2 on bad input."""
     try:
-        files = parse_diff(read_source(diff, stdin))
+        request, problem = await asyncio.to_thread(_load_request, diff, stdin, repo_dir, config_path, static)
     except (OSError, DiffParseError) as exc:
-        err.write(f"archbot: cannot read the diff: {exc}\n")
+        err.write(f"archbot: cannot read the diff or config: {exc}\n")
         return 2
-    config = RepoConfig()
-    if config_path is not None:
-        loaded = parse_repo_config(config_path.read_text(encoding="utf-8"))
-        if loaded.problem:
-            err.write(f"archbot: {config_path} is invalid ({loaded.problem}); using the defaults\n")
-        config = loaded.config
-    request = ReviewRequest(
-        anchor_files=files, review_files=files, contents=read_contents(files, repo_dir), config=config,
-        run_static=static,
-    )
-    prepared = prepare(request)
+    if problem:
+        err.write(f"archbot: {config_path} is invalid ({problem}); using the defaults\n")
+    config = request.config
+    prepared = await asyncio.to_thread(prepare, request)  # ruff runs as a subprocess: off the event loop
     model = model if model is not None else (None if dry_run else model_from_settings(settings, config.model))
     if model is None and not dry_run:
         err.write(NO_KEY_HINT)
-    if dry_run or model is None:
-        if output_format == "markdown":
-            out.write(render_dry_run(prepared.plan, prepared) + "\n")
+    if (dry_run or model is None) and output_format == "markdown":
+        out.write(render_dry_run(prepared.plan, prepared) + "\n")
 
     def progress(done: int, total: int) -> None:
         if total > 1:

@@ -41,9 +41,7 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
             registry=self.registry,
         )
-        self.reviews = Counter(
-            "archbot_reviews", "Reviews finished by outcome", ["outcome"], registry=self.registry
-        )
+        self.reviews = Counter("archbot_reviews", "Reviews finished by outcome", ["outcome"], registry=self.registry)
         self.model_tokens = Counter(
             "archbot_model_tokens", "Model tokens spent by kind", ["kind"], registry=self.registry
         )

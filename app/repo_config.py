@@ -89,9 +89,7 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
     try:
         return LoadedConfig(RepoConfig.model_validate(data))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}" for err in exc.errors()[:10]
-        )
+        problems = "; ".join(f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}" for err in exc.errors()[:10])
         return LoadedConfig(RepoConfig(), problems)
 
 

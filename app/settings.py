@@ -88,9 +88,7 @@ class Settings(BaseSettings):
 
     def has_model_credentials(self) -> bool:
         """True when the Anthropic SDK has a key or token to send."""
-        return any(
-            s is not None and s.get_secret_value() for s in (self.anthropic_api_key, self.anthropic_auth_token)
-        )
+        return any(s is not None and s.get_secret_value() for s in (self.anthropic_api_key, self.anthropic_auth_token))
 
     def require_app(self) -> None:
         """Fail with the name of the first missing variable that ``archbot serve`` needs."""

@@ -24,6 +24,7 @@ from app.webhooks import BodyTooLarge, read_capped, signature_valid
 
 UNAUTHORIZED = {"error": "invalid or missing X-Hub-Signature-256"}
 
+
 class IntakeStore(Protocol):
     """What the receiver needs from the queue: durable delivery records, readiness and job counts."""
 
@@ -33,13 +34,16 @@ class IntakeStore(Protocol):
 
     async def counts(self) -> dict[str, int]: ...
 
+
 @dataclass(frozen=True)
 class WebhookConfig:
     secrets: tuple[str, ...]
     max_body_bytes: int
 
+
 def _json(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(status_code=status, content=body)
+
 
 def create_app(
     *,
@@ -117,11 +121,13 @@ def create_app(
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"])
     return app
 
+
 def _was_accepted(outcome: Any) -> bool:
     """Queue backends answer with a bool or an object carrying ``accepted``."""
     if isinstance(outcome, bool):
         return outcome
     return bool(getattr(outcome, "accepted", outcome))
+
 
 async def _stream(request: Request) -> AsyncIterator[bytes]:
     async for chunk in request.stream():

@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e import BASE, REPO, SHA1, SHA2, make_harness, pr_payload  # noqa: E402
+from tests.e2e import BASE, REPO, SHA1, SHA2, make_harness, pr_payload
 
 
 def synthetic_pr(files: int, *, sha_seed: str = "") -> tuple[str, dict[str, str]]:
@@ -43,9 +43,17 @@ def findings_for_chunk(body: dict[str, Any]) -> dict[str, Any]:
     prompt = json.dumps(body["messages"])
     paths = sorted(set(re.findall(r"### File: (svc/module_\d+\.py)", prompt)))
     findings = [
-        {"path": p, "line": 6, "side": "RIGHT", "severity": "medium", "category": "reliability",
-         "title": f"Issue in {p}", "rationale": "Because."}
-        for p in paths if int(p[-6:-3]) % 3 == 0
+        {
+            "path": p,
+            "line": 6,
+            "side": "RIGHT",
+            "severity": "medium",
+            "category": "reliability",
+            "title": f"Issue in {p}",
+            "rationale": "Because.",
+        }
+        for p in paths
+        if int(p[-6:-3]) % 3 == 0
     ]
     return {"summary": "ok", "findings": findings}
 

@@ -139,9 +139,7 @@ async def test_streamed_oversize_body_is_413(client: httpx.AsyncClient) -> None:
     assert r.status_code == 413
 
 
-async def test_unknown_event_and_action_are_202_without_work(
-    client: httpx.AsyncClient, queue: SQLiteJobQueue
-) -> None:
+async def test_unknown_event_and_action_are_202_without_work(client: httpx.AsyncClient, queue: SQLiteJobQueue) -> None:
     for event, name in (("star", "created.payload.json"), ("pull_request", "closed.payload.json")):
         body = _body(load_payload(event, name))
         r = await client.post("/webhook", content=body, headers=signed_headers(body, event))
@@ -170,9 +168,7 @@ async def test_redelivery_creates_no_second_job(client: httpx.AsyncClient, queue
     assert (await queue.counts())["queued"] == 1
 
 
-async def test_concurrent_duplicate_deliveries_make_one_job(
-    client: httpx.AsyncClient, queue: SQLiteJobQueue
-) -> None:
+async def test_concurrent_duplicate_deliveries_make_one_job(client: httpx.AsyncClient, queue: SQLiteJobQueue) -> None:
     body = _body(load_payload("pull_request", "opened.payload.json"))
     headers = signed_headers(body, "pull_request", delivery="same-id")
     answers = await asyncio.gather(*(client.post("/webhook", content=body, headers=headers) for _ in range(20)))

@@ -22,9 +22,7 @@ def all_fixture_files() -> list[Path]:
     return sorted(FIXTURES.glob("*/*.json"))
 
 
-def signed_headers(
-    body: bytes, event: str, *, secret: str = SECRET, delivery: str | None = None
-) -> dict[str, str]:
+def signed_headers(body: bytes, event: str, *, secret: str = SECRET, delivery: str | None = None) -> dict[str, str]:
     return {
         "content-type": "application/json",
         "x-github-event": event,

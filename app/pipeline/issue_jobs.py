@@ -100,16 +100,24 @@ async def design_review(work: IssueWork, issue: IssueInfo, config: RepoConfig, c
         work.log.info("design_review_skipped", reason="no model credentials")
         return
     if await work.over_daily_budget():
-        await work.upsert(comments, "design", "archbot skipped this design review: the daily token budget "
-                          "of this installation is spent. It will run on the next edit after midnight UTC.",
-                          {"state": "skipped: budget"})
+        await work.upsert(
+            comments,
+            "design",
+            "archbot skipped this design review: the daily token budget "
+            "of this installation is spent. It will run on the next edit after midnight UTC.",
+            {"state": "skipped: budget"},
+        )
         return
     try:
         out, usage = await review_design(model, document=_issue_text(issue), instructions=config.review.instructions)
     except LLMError as exc:
         await work.spend(exc.usage or TokenUsage())
-        await work.upsert(comments, "design", f"archbot could not finish this design review ({exc.__class__.__name__}). "
-                          "Comment `/review` to try again.", {"state": "failed"})
+        await work.upsert(
+            comments,
+            "design",
+            f"archbot could not finish this design review ({exc.__class__.__name__}). Comment `/review` to try again.",
+            {"state": "failed"},
+        )
         return
     await work.spend(usage)
     await work.upsert(comments, "design", render_design_review(out), {"state": "reviewed"})
@@ -195,8 +203,14 @@ async def _rate_limited(work: IssueWork) -> bool:
 
 async def _review_command(work: IssueWork, job: Job, config: RepoConfig) -> None:
     if bool(job.data.get("is_pr")):
-        pr_job = Job(kind=JobKind.REVIEW_PR, repo=job.repo, number=job.number, installation_id=job.installation_id,
-                     full=True, delivery_id=job.delivery_id)
+        pr_job = Job(
+            kind=JobKind.REVIEW_PR,
+            repo=job.repo,
+            number=job.number,
+            installation_id=job.installation_id,
+            full=True,
+            delivery_id=job.delivery_id,
+        )
         report = await review_pull_request(work.deps, pr_job)
         if report.result is not None:
             await work.spend(report.result.usage)
@@ -216,8 +230,9 @@ async def _plan_command(work: IssueWork, job: Job, config: RepoConfig) -> None:
     issue = await work.api.issue(job.number)
     comments = await work.api.issue_comments(job.number)
     if model is None:
-        await work.upsert(comments, "plan", "archbot has no model credentials configured, so it cannot plan.",
-                          {"state": "no-model"})
+        await work.upsert(
+            comments, "plan", "archbot has no model credentials configured, so it cannot plan.", {"state": "no-model"}
+        )
         return
     now = "--now" in [str(a) for a in job.data.get("args", [])]
     discussion = _discussion(comments, work.deps)
@@ -234,9 +249,12 @@ async def _plan_command(work: IssueWork, job: Job, config: RepoConfig) -> None:
         )
     except LLMError as exc:
         await work.spend(usage + (exc.usage or TokenUsage()))
-        await work.upsert(comments, "plan", f"archbot could not finish the plan ({exc.__class__.__name__}). "
-                          "Comment `/plan` to try again.", {"state": "failed"})
+        await work.upsert(
+            comments,
+            "plan",
+            f"archbot could not finish the plan ({exc.__class__.__name__}). Comment `/plan` to try again.",
+            {"state": "failed"},
+        )
         return
     await work.spend(usage + plan_usage)
     await work.upsert(comments, "plan", render_plan(plan), {"state": "plan"})
-

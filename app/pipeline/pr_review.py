@@ -14,7 +14,8 @@ from app.jobs import Job
 from app.pipeline.deps import CHECK_NAME, Deps
 from app.pipeline.ownership import OwnComment, has_human_reply, own_marked_comment, thread_state
 from app.queue.base import JobSupersededError
-from app.repo_config import LoadedConfig, RepoConfig, parse_repo_config
+from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_repo_config
+from app.review.design_docs import design_doc_files
 from app.review.diff import FileDiff, parse_diff, parse_file_patch
 from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
@@ -24,6 +25,7 @@ from app.review.models import Finding, Placement, ReviewResult, Severity
 from app.review.render import render_annotations, render_check_output, render_inline_comment, render_summary
 
 MAX_CONTENT_FILES = 60  # full texts fetched for the static engine (changed Python files, biggest first)
+MAX_DESIGN_DOCS = 5
 SUMMARY = "summary"
 
 
@@ -50,17 +52,22 @@ async def fetch_diff(api: RepoAPI, number: int) -> list[FileDiff]:
     rows = await api.list_files(number)
     return [
         parse_file_patch(
-            str(row.get("filename", "")), str(row.get("status", "modified")), row.get("patch"),
+            str(row.get("filename", "")),
+            str(row.get("status", "modified")),
+            row.get("patch"),
             row.get("previous_filename"),
         )
         for row in rows
     ]
 
 
-def python_paths(files: Sequence[FileDiff]) -> list[str]:
+def content_paths(files: Sequence[FileDiff]) -> list[str]:
+    """Files whose full new text the engine needs: changed Python (static checks, biggest first) and
+    design docs under the default design paths (the repo config arrives in the same query)."""
     changed = [f for f in files if f.path.endswith((".py", ".pyi")) and f.added_lines]
     changed.sort(key=lambda f: -len(f.added_lines))
-    return [f.path for f in changed[:MAX_CONTENT_FILES]]
+    docs = design_doc_files(files, DesignDocsConfig().paths)
+    return [f.path for f in changed[:MAX_CONTENT_FILES]] + [f.path for f in docs[:MAX_DESIGN_DOCS]]
 
 
 def conclusion_for(findings: Sequence[Finding], threshold: Severity | None) -> str:
@@ -94,7 +101,9 @@ class PullRequestReview:
     async def run(self) -> PostReport:
         files = await fetch_diff(self.api, self.job.number)
         ctx = await self.api.pr_context(
-            self.job.number, config_path=self.deps.settings.archbot_config_path, paths=python_paths(files),
+            self.job.number,
+            config_path=self.deps.settings.archbot_config_path,
+            paths=content_paths(files),
             head_sha=self.job.head_sha,
         )
         head = self.job.head_sha or ctx.head_sha
@@ -112,7 +121,9 @@ class PullRequestReview:
             return self._skip("already reviewed at this sha")
         await self._start_check(head)
         try:
-            await self._review_and_post(ctx, files, loaded, summary, previous, head)
+            await self._review_and_post(
+                ctx=ctx, files=files, loaded=loaded, summary=summary, previous=previous, head=head
+            )
         except (ServerError, RateLimited):
             raise  # transient: the worker retries the whole job, which is idempotent (markers)
         except (LLMError, GitHubError) as exc:
@@ -157,6 +168,7 @@ class PullRequestReview:
 
     async def _review_and_post(
         self,
+        *,
         ctx: PRContext,
         files: list[FileDiff],
         loaded: LoadedConfig,
@@ -169,16 +181,23 @@ class PullRequestReview:
         models = self.deps.models
         model = models.model(config.model) if models is not None else None
         request = ReviewRequest(
-            anchor_files=files, review_files=review_files, contents=ctx.file_texts, config=config,
-            title=ctx.title, body=ctx.body,
+            anchor_files=files,
+            review_files=review_files,
+            contents=ctx.file_texts,
+            config=config,
+            title=ctx.title,
+            body=ctx.body,
         )
         result = await review(request, model=model)
         self.report.result = result
         threads = thread_state(ctx.threads, self.deps.identity, head)
         earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)
         fresh = [
-            f for f in result.findings
-            if f.placement is Placement.INLINE and f.fingerprint not in earlier and f.fingerprint not in threads.dismissed
+            f
+            for f in result.findings
+            if f.placement is Placement.INLINE
+            and f.fingerprint not in earlier
+            and f.fingerprint not in threads.dismissed
         ]
         to_post = fresh[: config.review.max_inline_comments]
         if to_post and not threads.posted_for_sha:
@@ -190,20 +209,30 @@ class PullRequestReview:
         threshold = config.review.severity_threshold or self.deps.settings.archbot_severity_threshold
         conclusion = conclusion_for(result.findings, threshold)
         marker = {
-            "sha": head, "base": ctx.base_sha, "done": True, "fps": sorted({f.fingerprint for f in result.findings}),
-            "inline": inline_all, "tokens": _int(previous.get("tokens")) + result.usage.total, "v": 1,
+            "sha": head,
+            "base": ctx.base_sha,
+            "done": True,
+            "fps": sorted({f.fingerprint for f in result.findings}),
+            "inline": inline_all,
+            "tokens": _int(previous.get("tokens")) + result.usage.total,
+            "v": 1,
         }
         body = render_summary(
-            result, head_sha=head, base_sha=ctx.base_sha, posted_inline=inline_all,
-            incremental_from=incremental_from, marker_data=marker,
+            result,
+            head_sha=head,
+            base_sha=ctx.base_sha,
+            posted_inline=inline_all,
+            incremental_from=incremental_from,
+            marker_data=marker,
         )
         if loaded.problem:
             body = _config_warning(self.deps.settings.archbot_config_path, loaded.problem) + body
         await self._upsert_summary(summary, body)
         await self._complete_check(result, conclusion, threshold)
         namespaces = {"static", "model"} if model is not None else {"static"}
-        reviewed = {f.path for f in review_files} | ({t.comments[0].path for t in ctx.threads if t.comments}
-                                                     if incremental_from is None else set())
+        reviewed = {f.path for f in review_files} | (
+            {t.comments[0].path for t in ctx.threads if t.comments} if incremental_from is None else set()
+        )
         await self._reconcile(ctx, result, reviewed, namespaces)
 
     async def _files_to_review(
@@ -236,8 +265,10 @@ class PullRequestReview:
             self.log.warning("review_rejected_422", comments=len(findings))
             listed = "\n".join(f"- **{f.severity}** `{f.path}:{f.line}` {f.title}" for f in findings)
             self.report.review_id = await self.api.create_review(
-                self.job.number, commit_id=head,
-                body=f"archbot could not place these comments inline:\n\n{listed}\n" + render_marker("review", {"sha": head}),
+                self.job.number,
+                commit_id=head,
+                body=f"archbot could not place these comments inline:\n\n{listed}\n"
+                + render_marker("review", {"sha": head}),
                 comments=[],
             )
 
@@ -253,9 +284,20 @@ class PullRequestReview:
             return
         reason = f"severity threshold: {threshold}" if threshold else "no severity threshold configured (neutral)"
         output = render_check_output(result, conclusion_reason=reason)
+        title = output["title"]
+        if result.model_calls and result.model_calls_failed == result.model_calls:
+            # The model never answered: say "not reviewed" plainly; deterministic findings still stand.
+            conclusion = "skipped"
+            title = f"Not reviewed by the model: {result.errors[0] if result.errors else 'model unavailable'}"[:200]
+        elif result.model_calls_failed:
+            title = f"Partly reviewed: {result.model_calls_failed} of {result.model_calls} model calls failed"
         await self.api.update_check_run(
-            self.report.check_run_id, status="completed", conclusion=conclusion, title=output["title"],
-            summary=output["summary"], annotations=render_annotations(result.findings),
+            self.report.check_run_id,
+            status="completed",
+            conclusion=conclusion,
+            title=title,
+            summary=output["summary"] + ("\n\nComment `/review` to retry." if result.errors else ""),
+            annotations=render_annotations(result.findings),
         )
         self.report.conclusion = conclusion
 
@@ -296,16 +338,17 @@ class PullRequestReview:
             if self.report.check_run_id is not None:
                 output = render_check_output(result, conclusion_reason=f"not reviewed: {reason}")
                 await self.api.update_check_run(
-                    self.report.check_run_id, status="completed", conclusion="skipped",
-                    title=f"Not reviewed: {reason}"[:200], summary=output["summary"] + "\n\nComment `/review` to retry.",
+                    self.report.check_run_id,
+                    status="completed",
+                    conclusion="skipped",
+                    title=f"Not reviewed: {reason}"[:200],
+                    summary=output["summary"] + "\n\nComment `/review` to retry.",
                 )
                 self.report.conclusion = "skipped"
 
 
 def _config_warning(path: str, problem: str) -> str:
-    return (
-        f"> [!WARNING]\n> `{path}` on the default branch is invalid, so the defaults were used: {problem}\n\n"
-    )
+    return f"> [!WARNING]\n> `{path}` on the default branch is invalid, so the defaults were used: {problem}\n\n"
 
 
 def _strings(value: object) -> list[str]:
@@ -318,4 +361,3 @@ def _int(value: object) -> int:
 
 async def review_pull_request(deps: Deps, job: Job) -> PostReport:
     return await PullRequestReview(deps, job).run()
-

@@ -36,7 +36,8 @@ class JobRunner:
     async def _dispatch(self, job: Job) -> None:
         if job.kind is JobKind.REVIEW_PR:
             report = await review_pull_request(self.deps, job)
-            self.deps.metrics.reviews.labels(outcome=report.skipped and "skipped" or report.conclusion or "done").inc()
+            outcome = "skipped" if report.skipped else (report.conclusion or "done")
+            self.deps.metrics.reviews.labels(outcome=outcome).inc()
             return
         from app.pipeline.issue_jobs import run_command, run_issue_review
 

@@ -85,9 +85,9 @@ class Prepared:
     design_docs: list[FileDiff] = field(default_factory=list)
 
 
-def changed_python(files: Sequence[FileDiff], contents: Mapping[str, str | None]) -> tuple[
-    list[ChangedPython], list[NotReviewed]
-]:
+def changed_python(
+    files: Sequence[FileDiff], contents: Mapping[str, str | None]
+) -> tuple[list[ChangedPython], list[NotReviewed]]:
     """The Python files the static engine can analyse, and those it cannot (no full text available)."""
     ready: list[ChangedPython] = []
     missing: list[NotReviewed] = []
@@ -116,8 +116,10 @@ def place_static(findings: Sequence[Finding], files: Sequence[FileDiff]) -> list
             continue
         start = finding.start_line or finding.line
         lines = range(start, (finding.line or 0) + 1) if start else range(0)
-        inline = bool(lines) and finding.line in diff.right_lines and (
-            diff.hunk_for(Side.RIGHT, start or 0) is diff.hunk_for(Side.RIGHT, finding.line or 0)
+        inline = (
+            bool(lines)
+            and finding.line in diff.right_lines
+            and (diff.hunk_for(Side.RIGHT, start or 0) is diff.hunk_for(Side.RIGHT, finding.line or 0))
         )
         if inline:
             placed.append(finding.model_copy(update={"placement": Placement.INLINE, "side": Side.RIGHT}))
@@ -237,6 +239,8 @@ async def review(
         model=model.config.model if model is not None else None,
         errors=[*errors, *docs.errors],
         files_reviewed=plan.files_in_chunks + len(docs.sections) if model is not None else 0,
+        model_calls=len(outcomes),
+        model_calls_failed=sum(1 for outcome in outcomes if isinstance(outcome, LLMError)),
     )
 
 

@@ -13,11 +13,7 @@ _WS = re.compile(r"\s+")
 def _strip_python_comments(code: str) -> str:
     """Drop ``#`` comments using the tokenizer, so ``'#'`` inside strings survives."""
     try:
-        tokens = [
-            tok
-            for tok in tokenize.generate_tokens(io.StringIO(code).readline)
-            if tok.type != tokenize.COMMENT
-        ]
+        tokens = [tok for tok in tokenize.generate_tokens(io.StringIO(code).readline) if tok.type != tokenize.COMMENT]
         return tokenize.untokenize(tokens)
     except (tokenize.TokenError, IndentationError, SyntaxError):
         # A fragment of a larger statement may not tokenize; a plain cut is good enough there.

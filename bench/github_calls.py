@@ -80,8 +80,7 @@ async def count_for(files: int) -> tuple[int, int, Counter[str]]:
         await h.deliver("pull_request", pr_payload("synchronize", sha=SHA2))
         await h.worker.drain()
         second = h.fake.count() - before
-        await h.client.aclose()
-        await h.queue.close()
+        await h.close()
         return first, second, kinds
 
 

@@ -17,6 +17,7 @@ from app.pipeline.deps import Deps
 from app.pipeline.runner import JobRunner
 from app.queue.sqlite import SQLiteJobQueue
 from app.settings import Settings
+from app.usage import SQLiteUsageLedger
 from app.web import WebhookConfig, create_app
 from app.worker import Worker
 from tests.fakegithub import FakeGitHub
@@ -76,6 +77,12 @@ class Harness:
     clock: Clock
     deliveries: list[httpx.Response] = field(default_factory=list)
 
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.queue.close()
+        if self.deps.ledger is not None:
+            await self.deps.ledger.close()
+
     async def deliver(self, event: str, payload: dict[str, Any], *, delivery: str | None = None) -> httpx.Response:
         body = json.dumps(payload).encode()
         response = await self.client.post(
@@ -118,11 +125,14 @@ async def make_harness(
         write_interval=0.0,
     )
     conf = settings(**setting_overrides)
+    ledger = SQLiteUsageLedger(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock)
     deps = Deps(
         settings=conf,
         factory=factory,
         identity=await factory.identify(),
         models=model.provider() if with_model else None,
+        ledger=ledger,
+        clock=clock,
     )
     app = create_app(
         config=WebhookConfig(secrets=(SECRET,), max_body_bytes=conf.archbot_max_body_bytes),

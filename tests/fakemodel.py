@@ -72,6 +72,7 @@ class FakeModel:
     scripts: dict[str, list[Script]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_with: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    last: dict[str, Script] = field(default_factory=dict)  # once a queue is empty, its last answer repeats
 
     def script(self, tool: str, *answers: Script) -> None:
         self.scripts.setdefault(tool, []).extend(answers)
@@ -84,8 +85,10 @@ class FakeModel:
         if self.fail_with:
             return self.fail_with.pop(0)
         tool = str(body.get("tool_choice", {}).get("name", ""))
-        queue = self.scripts.get(tool) or [{"summary": "Nothing to add.", "findings": []}]
-        script = queue.pop(0) if len(queue) > 1 else queue[0]
+        queue = self.scripts.get(tool)
+        if queue:
+            self.last[tool] = queue.pop(0)
+        script = self.last.get(tool, {"summary": "Nothing to add.", "findings": []})
         tool_input = script(body) if callable(script) else script
         message = {
             "id": f"msg_{len(self.requests)}",

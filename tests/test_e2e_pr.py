@@ -67,8 +67,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
         "submit_review", {"summary": "Adds I/O to the hot path.", "findings": [GATHER, LEAK, OFF_DIFF, UNKNOWN_FILE]}
     )
     yield harness
-    await harness.client.aclose()
-    await harness.queue.close()
+    await harness.close()
 
 
 def own_summaries(h: Harness) -> list[Any]:
@@ -231,8 +230,7 @@ async def test_too_large_diff_falls_back_to_the_files_list(tmp_path: Path) -> No
     assert harness.fake.count("GET", r"/pulls/7/files") >= 1
     [review] = harness.reviews()
     assert [c["line"] for c in review.comments if c["path"] == "service/inference.py"]
-    await harness.client.aclose()
-    await harness.queue.close()
+    await harness.close()
 
 
 async def test_drafts_and_disabled_reviews_are_skipped(tmp_path: Path) -> None:
@@ -242,8 +240,7 @@ async def test_drafts_and_disabled_reviews_are_skipped(tmp_path: Path) -> None:
     await harness.drain()
     assert harness.reviews() == [] and harness.fake.check_runs(REPO) == []
     assert harness.model.requests == []
-    await harness.client.aclose()
-    await harness.queue.close()
+    await harness.close()
 
 
 async def test_bot_authored_pr_makes_no_job(h: Harness) -> None:
@@ -261,8 +258,7 @@ async def test_threshold_fails_the_check_and_invalid_config_is_explained(tmp_pat
     await harness.deliver("pull_request", pr_payload("opened"))
     await harness.drain()
     assert harness.fake.check_runs(REPO)[0].conclusion == "failure"
-    await harness.client.aclose()
-    await harness.queue.close()
+    await harness.close()
 
     bad = await make_harness(tmp_path / "bad", config="review: [not, a, mapping]\n")
     bad.fake.add_pr(REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1})
@@ -270,8 +266,7 @@ async def test_threshold_fails_the_check_and_invalid_config_is_explained(tmp_pat
     await bad.drain()
     [summary] = [c for c in bad.comments() if parse_marker(c.body, "summary")]
     assert "is invalid" in summary.body and bad.fake.check_runs(REPO)[0].conclusion == "neutral"
-    await bad.client.aclose()
-    await bad.queue.close()
+    await bad.close()
 
 
 async def test_model_outage_ends_with_not_reviewed_check_and_retry_hint(h: Harness) -> None:

@@ -172,10 +172,8 @@ async def _deny(work: IssueWork, login: str, required: str) -> None:
     work.log.info("command_denied", reason="permission")
     ledger = work.deps.ledger
     key = f"deny:{work.job.repo}#{work.job.number}:{login}"
-    if ledger is not None:
-        if await ledger.count_since(key, work.deps.clock() - DAY) > 0:
-            return
-        await ledger.record(key)
+    if ledger is not None and not await ledger.try_record(key, since=work.deps.clock() - DAY, limit=1):
+        return
     await work.api.create_comment(
         work.job.number, f"Sorry, archbot commands need `{required}` permission on this repository."
     )
@@ -187,12 +185,11 @@ async def _rate_limited(work: IssueWork) -> bool:
         return False
     key = f"cmd:{work.job.repo}#{work.job.number}"
     limit = work.deps.settings.archbot_commands_per_issue_per_hour
-    if await ledger.count_since(key, work.deps.clock() - HOUR) >= limit:
+    if not await ledger.try_record(key, since=work.deps.clock() - HOUR, limit=limit):
         await work.api.create_comment(
             work.job.number, f"archbot runs at most {limit} commands per issue per hour; try again later."
         )
         return True
-    await ledger.record(key)
     if await work.over_daily_budget():
         await work.api.create_comment(
             work.job.number, "archbot's daily token budget for this installation is spent; try again tomorrow (UTC)."

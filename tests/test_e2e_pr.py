@@ -298,3 +298,23 @@ async def test_human_resolved_or_wont_fix_thread_is_not_reposted_and_gone_findin
     # the static ARCH102 finding still exists at line 41, so its thread stays open
     assert gather_thread.is_resolved is False
     assert next(t for t in h.fake.threads(REPO, 7) if t.line == 36).is_resolved is False  # human replied
+
+
+async def test_pr_token_budget_skips_the_model_and_says_so(tmp_path: Path) -> None:
+    harness = await make_harness(tmp_path, archbot_pr_token_budget=1)
+    harness.fake.add_pr(
+        REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1}
+    )
+    await harness.deliver("pull_request", pr_payload("opened"))
+    await harness.drain()
+    harness.fake.push(
+        REPO, 7, head_sha=SHA2, diff=DIFF_V2, head_files={"service/inference.py": FILE_V1, "service/batch.py": BATCH}
+    )
+    harness.fake.set_compare(REPO, SHA1, SHA2, INCREMENT)
+    await harness.deliver("pull_request", pr_payload("synchronize", sha=SHA2))
+    await harness.drain()
+    assert len(harness.model.calls("submit_review")) == 1  # the second push stayed within the cap
+    second = harness.fake.check_runs(REPO)[-1]
+    assert second.conclusion == "skipped" and (second.title or "").startswith("skipped: budget")
+    assert any(c["path"] == "service/batch.py" for r in harness.reviews() for c in r.comments)  # static still posts
+    await harness.close()

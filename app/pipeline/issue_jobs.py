@@ -208,9 +208,7 @@ async def _review_command(work: IssueWork, job: Job, config: RepoConfig) -> None
             full=True,
             delivery_id=job.delivery_id,
         )
-        report = await review_pull_request(work.deps, pr_job)
-        if report.result is not None:
-            await work.spend(report.result.usage)
+        await review_pull_request(work.deps, pr_job)  # records its own token spend
         return
     issue = await work.api.issue(job.number)
     await design_review(work, issue, config, await work.api.issue_comments(job.number))

@@ -180,6 +180,9 @@ class PullRequestReview:
         review_files, incremental_from = await self._files_to_review(files, previous, head)
         models = self.deps.models
         model = models.model(config.model) if models is not None else None
+        over_budget = await self._over_budget(previous) if model is not None else None
+        if over_budget:
+            model = None  # the deterministic findings still run and post; the model is skipped
         request = ReviewRequest(
             anchor_files=files,
             review_files=review_files,
@@ -189,6 +192,9 @@ class PullRequestReview:
             body=ctx.body,
         )
         result = await review(request, model=model)
+        if over_budget:
+            result = result.model_copy(update={"errors": [*result.errors, f"skipped: budget ({over_budget})"]})
+        await self._spend(result)
         self.report.result = result
         threads = thread_state(ctx.threads, self.deps.identity, head)
         earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)
@@ -234,6 +240,29 @@ class PullRequestReview:
             {t.comments[0].path for t in ctx.threads if t.comments} if incremental_from is None else set()
         )
         await self._reconcile(ctx, result, reviewed, namespaces)
+
+    async def _over_budget(self, previous: dict[str, object]) -> str | None:
+        """Why the model must not be called for this run (token caps per PR and per installation/day)."""
+        settings = self.deps.settings
+        if _int(previous.get("tokens")) >= settings.archbot_pr_token_budget:
+            return f"this pull request used its {settings.archbot_pr_token_budget:,} tokens"
+        ledger = self.deps.ledger
+        if ledger is not None and await ledger.tokens_today(self._scope) >= settings.archbot_daily_token_budget:
+            return f"the installation's daily {settings.archbot_daily_token_budget:,} tokens are spent"
+        return None
+
+    @property
+    def _scope(self) -> str:
+        return f"inst:{self.job.installation_id or 0}"
+
+    async def _spend(self, result: ReviewResult) -> None:
+        usage = result.usage
+        self.deps.metrics.model_tokens.labels(kind="input").inc(usage.input_tokens)
+        self.deps.metrics.model_tokens.labels(kind="output").inc(usage.output_tokens)
+        self.deps.metrics.model_tokens.labels(kind="cache_read").inc(usage.cache_read_tokens)
+        self.deps.metrics.model_tokens.labels(kind="cache_write").inc(usage.cache_write_tokens)
+        if self.deps.ledger is not None and usage.total:
+            await self.deps.ledger.add_tokens(self._scope, usage.total)
 
     async def _files_to_review(
         self, files: list[FileDiff], previous: dict[str, object], head: str
@@ -285,7 +314,10 @@ class PullRequestReview:
         reason = f"severity threshold: {threshold}" if threshold else "no severity threshold configured (neutral)"
         output = render_check_output(result, conclusion_reason=reason)
         title = output["title"]
-        if result.model_calls and result.model_calls_failed == result.model_calls:
+        budget = next((e for e in result.errors if e.startswith("skipped: budget")), None)
+        if budget:
+            conclusion, title = "skipped", budget[:200]
+        elif result.model_calls and result.model_calls_failed == result.model_calls:
             # The model never answered: say "not reviewed" plainly; deterministic findings still stand.
             conclusion = "skipped"
             title = f"Not reviewed by the model: {result.errors[0] if result.errors else 'model unavailable'}"[:200]

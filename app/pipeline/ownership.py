@@ -57,17 +57,24 @@ def thread_state(threads: Iterable[ReviewThread], identity: AppIdentity, sha: st
         if not thread.comments or not is_ours(thread.comments[0].author, identity):
             continue
         data = parse_marker(thread.comments[0].body, "finding")
-        if data is None or not isinstance(data.get("fp"), str):
+        fps, srcs = _strings(data, "fps"), _strings(data, "srcs")
+        if data is None or not fps:
             continue
-        fp = str(data["fp"])
-        posted[fp] = thread
-        namespace[fp] = str(data.get("src", "model"))
-        if sha is not None and data.get("sha") == sha:
-            for_sha.add(fp)
         human_replies = [c for c in thread.comments[1:] if not is_ours(c.author, identity) and not c.author_is_bot]
-        if thread.is_resolved or any(DISMISSAL.search(c.body) for c in human_replies):
-            dismissed.add(fp)
+        is_dismissed = thread.is_resolved or any(DISMISSAL.search(c.body) for c in human_replies)
+        for index, fp in enumerate(fps):
+            posted[fp] = thread
+            namespace[fp] = srcs[index] if index < len(srcs) else "model"
+            if sha is not None and data.get("sha") == sha:
+                for_sha.add(fp)
+            if is_dismissed:
+                dismissed.add(fp)
     return ThreadState(posted=posted, posted_for_sha=for_sha, dismissed=dismissed, namespace=namespace)
+
+
+def _strings(data: dict[str, Any] | None, key: str) -> list[str]:
+    value = data.get(key) if data is not None else None
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def has_human_reply(thread: ReviewThread, identity: AppIdentity) -> bool:

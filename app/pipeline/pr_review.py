@@ -77,14 +77,27 @@ def conclusion_for(findings: Sequence[Finding], threshold: Severity | None) -> s
     return "failure" if exceeds_threshold(findings, threshold) else "success"
 
 
-def inline_comment(f: Finding, sha: str) -> dict[str, object]:
-    marker = {"fp": f.fingerprint, "sha": sha, "src": str(f.source)}
-    body = render_inline_comment(f) + "\n" + render_marker("finding", marker)
-    comment: dict[str, object] = {"path": f.path, "line": f.line, "side": str(f.side), "body": body}
-    if f.start_line is not None and f.line is not None and f.start_line < f.line:
-        comment["start_line"] = f.start_line
-        comment["start_side"] = str(f.side)
-    return comment
+def inline_comments(findings: Sequence[Finding], sha: str) -> list[dict[str, object]]:
+    """One review comment per anchor: findings on the same lines share one comment (never a pile of
+    comments on one line); its marker lists every fingerprint in it."""
+    groups: dict[tuple[str | None, int | None, int | None, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.path, f.start_line, f.line, str(f.side)), []).append(f)
+    comments: list[dict[str, object]] = []
+    for (path, start_line, line, side), group in groups.items():
+        marker = {"fps": [f.fingerprint for f in group], "srcs": [str(f.source) for f in group], "sha": sha}
+        body = "\n\n---\n\n".join(render_inline_comment(f) for f in group)
+        comment: dict[str, object] = {
+            "path": path,
+            "line": line,
+            "side": side,
+            "body": body + "\n" + render_marker("finding", marker),
+        }
+        if start_line is not None and line is not None and start_line < line:
+            comment["start_line"] = start_line
+            comment["start_side"] = side
+        comments.append(comment)
+    return comments
 
 
 class PullRequestReview:
@@ -284,7 +297,7 @@ class PullRequestReview:
         )
         try:
             self.report.review_id = await self.api.create_review(
-                self.job.number, commit_id=head, body=body, comments=[inline_comment(f, head) for f in findings]
+                self.job.number, commit_id=head, body=body, comments=inline_comments(findings, head)
             )
             self.report.inline_posted = findings
         except Unprocessable:
@@ -340,10 +353,15 @@ class PullRequestReview:
         the namespaces (static, model) that ran; best-effort: a failure never loses the review."""
         state = thread_state(ctx.threads, self.deps.identity, None)
         current = {f.fingerprint for f in result.findings}
+        by_thread: dict[str, list[str]] = {}
         for fp, thread in state.posted.items():
-            if fp in current or thread.is_resolved or not thread.id or has_human_reply(thread, self.deps.identity):
+            by_thread.setdefault(thread.id, []).append(fp)
+        for thread in ctx.threads:
+            fps = by_thread.get(thread.id, [])
+            if not fps or not thread.id or thread.is_resolved or has_human_reply(thread, self.deps.identity):
                 continue
-            if thread.comments[0].path not in reviewed_paths or state.namespace.get(fp, "model") not in namespaces:
+            gone = all(fp not in current and state.namespace.get(fp, "model") in namespaces for fp in fps)
+            if not gone or thread.comments[0].path not in reviewed_paths:
                 continue
             try:
                 await self.api.resolve_thread(thread.id)

@@ -107,12 +107,13 @@ async def make_harness(
     config: str | None = None,
     with_model: bool = True,
     fake: FakeGitHub | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **setting_overrides: Any,
 ) -> Harness:
     fake = fake or FakeGitHub()
     fake.add_installation(INSTALLATION)
-    files = {".github/archbot.yml": config} if config is not None else {}
-    fake.add_repo(REPO, files=files)
+    if REPO not in fake.repos:  # a second harness on the same fake is a restarted process
+        fake.add_repo(REPO, files={".github/archbot.yml": config} if config is not None else {})
     model = FakeModel()
     clock = Clock()
     queue = SQLiteJobQueue(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock)
@@ -120,7 +121,7 @@ async def make_harness(
         api_url="http://gh.test",
         app_id=fake.app_id,
         private_key=fake.private_key,
-        async_transport=fake.transport(),
+        async_transport=transport or fake.transport(),
         sleep=no_sleep,
         write_interval=0.0,
     )

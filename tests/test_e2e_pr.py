@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.review.markers import parse_marker
@@ -342,3 +345,48 @@ async def test_threads_whose_finding_is_gone_are_resolved_not_deleted(h: Harness
     assert threads[36].is_resolved is True  # model-only finding, gone now
     assert threads[42].is_resolved is False  # deterministic findings still there
     assert len(h.fake.threads(REPO, 7)) == len(threads)  # nothing deleted
+
+
+class DieAfterReview(httpx.AsyncBaseTransport):
+    """The job dies right after GitHub accepted the review, before the summary is written, and its
+    lease is never released (as when the process is killed)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.died = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/pulls/7/reviews"):
+            self.died.set()
+            await asyncio.Event().wait()  # hangs forever: no further request leaves this "process"
+        return response
+
+
+async def test_worker_restart_between_model_answer_and_posting(tmp_path: Path) -> None:
+    fake = FakeGitHub()
+    dying = DieAfterReview(fake.transport())
+    first = await make_harness(tmp_path, fake=fake, transport=dying)
+    fake.add_pr(REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1})
+    first.model.script("submit_review", {"summary": "x", "findings": [LEAK]})
+    await first.deliver("pull_request", pr_payload("opened"))
+    running = asyncio.create_task(first.worker.run(asyncio.Event()))
+    await dying.died.wait()
+    assert len(first.reviews()) == 1 and own_summaries(first) == []
+    record = await first.queue.find(f"review_pr:{REPO}#7@{SHA1}:incr")
+    assert record is not None and record.state == "running"
+
+    # a new process on the same store: new queue object, new GitHub client, new worker; the dead
+    # worker's lease expires and the job is leased again
+    second = await make_harness(tmp_path, fake=fake)
+    second.clock.now += 3600
+    second.model.script("submit_review", {"summary": "x", "findings": [LEAK]})
+    assert await second.drain() == 1
+    assert len(second.reviews()) == 1  # not posted twice
+    assert len(own_summaries(second)) == 1
+    assert fake.check_runs(REPO)[-1].status == "completed"
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await second.close()
+    await first.close()

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anthropic
+import structlog
 
 from app.github.client import GitHubFactory
 from app.github.models import AppIdentity
 from app.metrics import Metrics
 from app.review.llm import LLMConfig, ReviewModel, build_client
-from app.settings import Settings
+from app.settings import DEPRECATED_MODELS, Settings
 from app.usage import UsageLedger
 
 CHECK_NAME = "archbot"
@@ -28,6 +29,10 @@ class ModelProvider:
 
     def model(self, model_id: str | None = None) -> ReviewModel:
         config = self._config if not model_id else dataclasses.replace(self._config, model=model_id)
+        if config.model in DEPRECATED_MODELS:
+            structlog.get_logger("archbot.model").warning(
+                "model_deprecated", model=config.model, use_instead="claude-sonnet-4-6"
+            )
         return ReviewModel(self._client, config)
 
 

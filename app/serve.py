@@ -35,7 +35,7 @@ from fastapi import FastAPI
 from githubkit.exception import GitHubException
 from structlog.typing import FilteringBoundLogger
 
-from app.github.client import GitHubFactory
+from app.github.client import GitHubFactory, SharedTransport
 from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.handlers import build_router
@@ -65,29 +65,6 @@ _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers
 
 class StartupError(Exception):
     """Start-up could not complete; the message is one line that says what to check (exit 1)."""
-
-
-class SharedTransport(httpx.AsyncBaseTransport):
-    """One connection pool, and one TLS context, for every GitHub request of the process.
-
-    githubkit builds a new ``httpx.AsyncClient`` for each request made outside ``async with``, and without a
-    transport every such client builds its own TLS context (loading the CA bundle: tens of milliseconds
-    of CPU on the event loop, which delayed webhook answers) and opens a new connection. Given this
-    transport it does neither. githubkit closes each client's transport when the request is done, so
-    ``aclose`` does nothing here; ``shutdown`` closes the pool when the process stops."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(retries=0)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Kept open: it is shared by every client (see ``shutdown``)."""
-
-    async def shutdown(self) -> None:
-        """Close the pooled connections (process shutdown)."""
-        await self._inner.aclose()
 
 
 def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> GitHubFactory:

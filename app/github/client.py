@@ -10,6 +10,9 @@ Built once at startup from explicit arguments (it never reads the environment). 
 
 A 401 gets a fresh cache (so a fresh token) and one more try: see ``refresh_installation`` and
 ``RepoAPI``.
+
+``SharedTransport`` gives every client of the process one connection pool (``archbot serve`` and
+``archbot action`` build one and close it on the way out).
 """
 
 from __future__ import annotations
@@ -30,13 +33,36 @@ from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.github.pacing import Clock, ReadRetry, RetryPolicy, Sleep, WritePacer
 
-__all__ = ["ACTIONS_BOT_LOGIN", "AppIdentity", "GitHubFactory"]
+__all__ = ["ACTIONS_BOT_LOGIN", "AppIdentity", "GitHubFactory", "SharedTransport"]
 
 LOG = logging.getLogger(__name__)
 
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
 MAX_CACHED_INSTALLATIONS = 512
 _TOKEN_PACER_KEY = -1
+
+
+class SharedTransport(httpx.AsyncBaseTransport):
+    """One connection pool, and one TLS context, for every GitHub request of the process.
+
+    githubkit builds a new ``httpx.AsyncClient`` for each request made outside ``async with``, and without a
+    transport every such client builds its own TLS context (loading the CA bundle: tens of milliseconds
+    of CPU on the event loop, which delayed webhook answers) and opens a new connection. Given this
+    transport it does neither. githubkit closes each client's transport when the request is done, so
+    ``aclose`` does nothing here; ``shutdown`` closes the pool when the process stops."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(retries=0)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Kept open: it is shared by every client (see ``shutdown``)."""
+
+    async def shutdown(self) -> None:
+        """Close the pooled connections (process shutdown)."""
+        await self._inner.aclose()
 
 
 class GitHubFactory:

@@ -333,10 +333,8 @@ def _github_failure(exc: GitHubError) -> str:
 
 
 async def _close_models(models: ModelProvider | None) -> None:
-    client = getattr(models, "_client", None)
-    close = getattr(client, "close", None)
-    if close is not None:
-        await close()
+    if models is not None:
+        await models.aclose()
 
 
 def _finish(settings: Settings, outcome: Outcome, log: WorkflowLog) -> None:

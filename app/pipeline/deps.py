@@ -35,6 +35,10 @@ class ModelProvider:
             )
         return ReviewModel(self._client, config)
 
+    async def aclose(self) -> None:
+        """Close the SDK client's connection pool (one-shot runs: the Action, the CLI)."""
+        await self._client.close()
+
 
 def build_model_provider(settings: Settings) -> ModelProvider | None:
     """The model from settings, or None without credentials (then reviews are static-only)."""

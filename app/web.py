@@ -41,6 +41,14 @@ class WebhookConfig:
     max_body_bytes: int
 
 
+@dataclass
+class _Seen:
+    """What the receiver learned about a delivery, for the metric labels and the log line."""
+
+    action: str = ""
+    repo: str = ""
+
+
 def _json(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(status_code=status, content=body)
 
@@ -61,14 +69,21 @@ def create_app(
         started = time.perf_counter()
         event_name = request.headers.get("x-github-event", "")
         delivery = request.headers.get("x-github-delivery", "")
-        outcome, response = await _intake(request, event_name, delivery)
-        action = response.headers.get("x-archbot-action", "")
-        metrics.deliveries.labels(event=event_name[:64] or "none", action=action[:64] or "none", outcome=outcome).inc()
+        seen = _Seen()
+        outcome, response = await _intake(request, event_name, delivery, seen)
+        metrics.deliveries.labels(event=event_name[:64] or "none", action=seen.action or "none", outcome=outcome).inc()
         metrics.ack_latency.observe(time.perf_counter() - started)
-        log.info("webhook", delivery_id=delivery[:64], gh_event=event_name[:64], action=action, outcome=outcome)
+        log.info(
+            "webhook",
+            delivery_id=delivery[:64],
+            gh_event=event_name[:64],
+            action=seen.action,
+            repo=seen.repo,
+            outcome=outcome,
+        )
         return response
 
-    async def _intake(request: Request, event_name: str, delivery: str) -> tuple[str, Response]:
+    async def _intake(request: Request, event_name: str, delivery: str, seen: _Seen) -> tuple[str, Response]:
         try:
             body = await read_capped(_stream(request), request.headers.get("content-length"), config.max_body_bytes)
         except BodyTooLarge:
@@ -82,22 +97,23 @@ def create_app(
             return "malformed", _json(400, {"error": "malformed JSON payload"})
         if not event_name:
             return "malformed", _json(400, {"error": "missing X-GitHub-Event"})
-        tagged = {"x-archbot-action": event.action or ""}
+        seen.action = (event.action or "")[:64]
+        seen.repo = event.repository.full_name[:140] if event.repository else ""
         if event_name == "ping":
-            return "ping", JSONResponse({"ok": True}, headers=tagged)
+            return "ping", JSONResponse({"ok": True})
         if not router.handles(event.name, event.action):
-            return "ignored", JSONResponse({"ok": True, "jobs": 0}, status_code=202, headers=tagged)
+            return "ignored", _json(202, {"ok": True, "jobs": 0})
         if event.installation is None:
             # A repository webhook, not the App: nothing to authenticate as (DESIGN step 1).
-            return "no_installation", JSONResponse({"ok": True, "jobs": 0}, status_code=202, headers=tagged)
+            return "no_installation", _json(202, {"ok": True, "jobs": 0})
         delivery_id = delivery or "body-" + hashlib.sha256(body).hexdigest()[:32]
         jobs = await router.dispatch(event, HandlerContext(mode=Mode.APP, delivery_id=delivery_id))
         if not jobs:
-            return "no_job", JSONResponse({"ok": True, "jobs": 0}, status_code=202, headers=tagged)
+            return "no_job", _json(202, {"ok": True, "jobs": 0})
         outcome = await store.accept_delivery(delivery_id, jobs)
         if outcome.duplicate:
-            return "duplicate", JSONResponse({"ok": True, "duplicate": True}, status_code=202, headers=tagged)
-        return "enqueued", JSONResponse({"ok": True, "jobs": len(jobs)}, status_code=202, headers=tagged)
+            return "duplicate", _json(202, {"ok": True, "duplicate": True})
+        return "enqueued", _json(202, {"ok": True, "jobs": len(jobs)})
 
     async def healthz() -> Response:
         return _json(200, {"status": "ok"})

@@ -222,3 +222,16 @@ async def test_health_ready_and_metrics(client: httpx.AsyncClient, queue: SQLite
     assert "archbot_webhook_ack_seconds_bucket" in text
     await queue.close()
     assert (await client.get("/readyz")).status_code == 503
+
+
+async def test_log_line_names_delivery_event_and_repo_but_never_the_body(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = load_payload("pull_request", "opened.payload.json")
+    payload["pull_request"]["body"] = "SECRET-BODY-TEXT"
+    body = _body(payload)
+    await client.post("/webhook", content=body, headers=signed_headers(body, "pull_request", delivery="dlv-42"))
+    logged = capsys.readouterr()
+    text = logged.out + logged.err
+    assert "dlv-42" in text and "Codertocat/Hello-World" in text and "pull_request" in text
+    assert "SECRET-BODY-TEXT" not in text

@@ -16,18 +16,14 @@ Every method is async and safe to call from the event loop; ``close()`` is idemp
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import functools
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from collections.abc import Callable
 from typing import ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from app.queue.sqlite import DEFAULT_DATABASE_URL, sqlite_path_from_url
+from app.sqlite_store import SQLiteThread, write_transaction
 
 RETENTION_DAYS = 8
 DAY_SECONDS = 86_400.0
@@ -70,19 +66,6 @@ def _checked_key(what: str, value: str) -> str:
     if len(value) > MAX_KEY_CHARS:
         raise ValueError(f"{what} longer than {MAX_KEY_CHARS} characters")
     return value
-
-
-@contextlib.contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A short write transaction that takes the write lock up front."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 @runtime_checkable
@@ -138,79 +121,38 @@ class SQLiteUsageLedger:
         if retention_days < 1:
             raise ValueError("retention_days must be at least 1")
         self.url = url
-        self._path = sqlite_path_from_url(url)
         self._clock = clock
-        self._busy_timeout = busy_timeout
         self._retention_days = retention_days
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archbot-usage")
-        self._conn: sqlite3.Connection | None = None  # used only on the executor thread
-        self._closed = False
+        self._store = SQLiteThread(
+            sqlite_path_from_url(url),
+            what="usage ledger",
+            thread_name="archbot-usage",
+            schema=_SCHEMA,
+            busy_timeout=busy_timeout,
+        )
 
     # -- plumbing -------------------------------------------------------------------------------------
 
     async def _call(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run ``fn`` on the ledger's thread without blocking the loop."""
-        if self._closed:
-            raise RuntimeError("the usage ledger is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await self._store.call(fn, *args, **kwargs)
 
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            # Another connection (the queue's, another process) may be switching the file to WAL or creating
-            # its schema right now; SQLite answers "locked" there without calling its busy handler.
-            deadline = time.monotonic() + self._busy_timeout
-            while True:
-                try:
-                    self._conn = self._connect()
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() >= deadline:
-                        raise
-                    time.sleep(0.01)  # on the ledger thread, never the event loop
-        return self._conn
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
-        try:
-            mode = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
-            if mode != "wal" and self._path != ":memory:":
-                raise sqlite3.OperationalError(f"could not switch {self._path} to WAL (got {mode})")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            with _write(conn):
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return self._store.connection()
 
     async def open(self) -> None:
         """Open the file and create the tables now (fail fast at start-up)."""
-        await self._call(self._db)
+        await self._store.open()
 
     async def close(self) -> None:
         """Close the connection and stop the ledger thread. Idempotent."""
-        if self._closed:
-            return
-        try:
-            await self._call(self._close_sync)
-        finally:
-            self._closed = True
-            self._executor.shutdown(wait=False)
-
-    def _close_sync(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        await self._store.close()
 
     # -- tokens ---------------------------------------------------------------------------------------
 
     def _add_tokens_sync(self, scope: str, tokens: int, now: float) -> None:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             conn.execute(
                 "INSERT INTO usage_tokens (scope, day, tokens, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (scope, day) DO UPDATE SET tokens = tokens + excluded.tokens,"
@@ -253,7 +195,7 @@ class SQLiteUsageLedger:
 
     def _record_sync(self, key: str, now: float) -> None:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             conn.execute("INSERT INTO usage_events (key, at) VALUES (?, ?)", (key, now))
 
     async def record(self, key: str) -> None:
@@ -276,7 +218,7 @@ class SQLiteUsageLedger:
 
     def _try_record_sync(self, key: str, since: float, limit: int, now: float) -> bool:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             if self._count(conn, key, since) >= limit:
                 return False
             conn.execute("INSERT INTO usage_events (key, at) VALUES (?, ?)", (key, now))
@@ -294,7 +236,7 @@ class SQLiteUsageLedger:
     def _prune_sync(self, now: float) -> int:
         cutoff = now - self._retention_days * DAY_SECONDS
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             tokens = conn.execute("DELETE FROM usage_tokens WHERE day < ?", (utc_day(cutoff),)).rowcount
             events = conn.execute("DELETE FROM usage_events WHERE at < ?", (cutoff,)).rowcount
         return int(tokens) + int(events)

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
 from app.jobs import Job
 from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
+from app.sqlite_store import SQLiteThread, write_transaction
 
 DEFAULT_DATABASE_URL = "sqlite:///./archbot.db"
 SCHEMA_VERSION = 1
@@ -87,19 +85,6 @@ def _bounded(error: str) -> str:
     return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 1] + "…"
 
 
-@contextlib.contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A short write transaction that takes the write lock up front (no upgrade deadlocks)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
 def _record(row: sqlite3.Row) -> JobRecord:
     return JobRecord(
         job_id=int(row["id"]),
@@ -128,13 +113,17 @@ class SQLiteJobQueue:
         ping_timeout: float = 2.0,
     ) -> None:
         self.url = url
-        self._path = sqlite_path_from_url(url)
         self._clock = clock
-        self._busy_timeout = busy_timeout
         self._ping_timeout = ping_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archbot-sqlite")
-        self._conn: sqlite3.Connection | None = None  # used only on the executor thread
-        self._closed = False
+        self._store = SQLiteThread(
+            sqlite_path_from_url(url),
+            what="job queue",
+            thread_name="archbot-sqlite",
+            schema=_SCHEMA,
+            busy_timeout=busy_timeout,
+            user_version=SCHEMA_VERSION,
+            row_factory=sqlite3.Row,
+        )
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
 
@@ -142,49 +131,10 @@ class SQLiteJobQueue:
 
     async def _call(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run ``fn`` on the store thread without blocking the loop."""
-        if self._closed:
-            raise RuntimeError("the job queue is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await self._store.call(fn, *args, **kwargs)
 
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            # Switching to WAL and creating the schema can meet another connection doing the same (two
-            # processes starting at once); SQLite answers "locked" there without its busy handler.
-            deadline = time.monotonic() + self._busy_timeout
-            while True:
-                try:
-                    self._conn = self._connect()
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() >= deadline:
-                        raise
-                    time.sleep(0.01)  # on the store thread, never the event loop
-        return self._conn
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            mode = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
-            if mode != "wal" and self._path != ":memory:":
-                raise sqlite3.OperationalError(f"could not switch {self._path} to WAL (got {mode})")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            with _write(conn):
-                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                if version > SCHEMA_VERSION:
-                    raise sqlite3.DatabaseError(
-                        f"{self._path} has schema version {version}; this archbot knows {SCHEMA_VERSION}"
-                    )
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return self._store.connection()
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Register a wake-up callback; returns the function that removes it."""
@@ -206,22 +156,11 @@ class SQLiteJobQueue:
 
     async def open(self) -> None:
         """Open the file and create the schema now (fail fast at start-up)."""
-        await self._call(self._db)
+        await self._store.open()
 
     async def close(self) -> None:
         """Close the connection and stop the store thread. Idempotent."""
-        if self._closed:
-            return
-        try:
-            await self._call(self._close_sync)
-        finally:
-            self._closed = True
-            self._executor.shutdown(wait=False)
-
-    def _close_sync(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        await self._store.close()
 
     # -- enqueue ----------------------------------------------------------------------------------------
 
@@ -261,7 +200,7 @@ class SQLiteJobQueue:
 
     def _enqueue_sync(self, job: Job, now: float) -> bool:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             job_id, _ = self._insert(conn, job, now)
         return job_id is not None
 
@@ -274,7 +213,7 @@ class SQLiteJobQueue:
 
     def _accept_sync(self, delivery_id: str, jobs: Sequence[Job], now: float) -> DeliveryOutcome:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             cur = conn.execute(
                 "INSERT INTO deliveries (delivery_id, received_at, jobs) VALUES (?, ?, ?)"
                 " ON CONFLICT (delivery_id) DO NOTHING",
@@ -306,7 +245,7 @@ class SQLiteJobQueue:
 
     def _lease_sync(self, worker_id: str, lease_seconds: float, limit: int, now: float) -> list[Lease]:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             # Take back leases whose worker died (or stalled): the job is ready again, the attempt counted.
             conn.execute(
                 "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_token = NULL,"
@@ -364,7 +303,7 @@ class SQLiteJobQueue:
 
     def _transition_sync(self, lease: Lease, assignments: str, params: tuple[object, ...]) -> bool:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             cur = conn.execute(
                 f"UPDATE jobs SET {assignments} WHERE id = ? AND state = 'running' AND lease_token = ?",  # noqa: S608 - assignments are constants of this module
                 (*params, lease.job_id, lease.token),
@@ -474,7 +413,7 @@ class SQLiteJobQueue:
 
     def _prune_sync(self, before: float) -> int:
         conn = self._db()
-        with _write(conn):
+        with write_transaction(conn):
             jobs = conn.execute(
                 "DELETE FROM jobs WHERE state IN ('done', 'failed', 'superseded') AND updated_at < ?", (before,)
             ).rowcount

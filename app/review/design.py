@@ -14,7 +14,10 @@ rather than silently shortened.
 from __future__ import annotations
 
 import difflib
-from typing import Literal
+from collections.abc import Mapping
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel
 
 from app.review.design_models import ClarifyOutput, DesignReviewOutput, FactStatus, PlanOutput
 from app.review.llm import ReviewModel
@@ -49,6 +52,8 @@ MAX_INPUT_CHARS = 200_000
 
 NONE_GIVEN = "(none)"
 _LINE_SEPARATOR = " | "
+
+_Out = TypeVar("_Out", bound=BaseModel)
 
 
 def has_key_facts(out: ClarifyOutput) -> bool:
@@ -145,19 +150,36 @@ def _system() -> str:
     return render_prompt("persona", {})
 
 
-async def clarify(model: ReviewModel, *, issue: str, discussion: str) -> tuple[ClarifyOutput, TokenUsage]:
-    """Which key facts the issue (with its discussion) states, and questions for the missing ones."""
-    user = render_task(
-        "clarify",
-        variables={},
-        data={
-            "issue": ("issue", _safe(issue, what="issue")),
-            "discussion": ("discussion", _safe(discussion, what="discussion")),
-        },
-    )
+async def _ask(
+    model: ReviewModel,
+    task: str,
+    data: Mapping[str, tuple[str, str]],
+    *,
+    tool_name: str,
+    tool_description: str,
+    schema: type[_Out],
+) -> tuple[_Out, TokenUsage]:
+    """Render the task prompt ``task`` with ``data`` (fenced as untrusted) under the persona system prompt
+    and ask the model once through the forced tool ``tool_name``, whose input ``schema`` validates."""
+    user = render_task(task, variables={}, data=data)
     return await model.call_tool(
         system=_system(),
         user=user,
+        tool_name=tool_name,
+        tool_description=tool_description,
+        schema=schema,
+    )
+
+
+async def clarify(model: ReviewModel, *, issue: str, discussion: str) -> tuple[ClarifyOutput, TokenUsage]:
+    """Which key facts the issue (with its discussion) states, and questions for the missing ones."""
+    return await _ask(
+        model,
+        "clarify",
+        {
+            "issue": ("issue", _safe(issue, what="issue")),
+            "discussion": ("discussion", _safe(discussion, what="discussion")),
+        },
         tool_name=CLARIFY_TOOL_NAME,
         tool_description=CLARIFY_TOOL_DESCRIPTION,
         schema=ClarifyOutput,
@@ -168,18 +190,14 @@ async def make_plan(
     model: ReviewModel, *, issue: str, discussion: str, instructions: str
 ) -> tuple[PlanOutput, TokenUsage]:
     """The implementation plan for the issue, given its discussion and the repository's instructions."""
-    user = render_task(
+    return await _ask(
+        model,
         "plan",
-        variables={},
-        data={
+        {
             "issue": ("issue", _safe(issue, what="issue")),
             "discussion": ("discussion", _safe(discussion, what="discussion")),
             "repo_instructions": ("config", _safe(instructions, what="instructions")),
         },
-    )
-    return await model.call_tool(
-        system=_system(),
-        user=user,
         tool_name=PLAN_TOOL_NAME,
         tool_description=PLAN_TOOL_DESCRIPTION,
         schema=PlanOutput,
@@ -200,17 +218,13 @@ async def review_design(
         shown = number_lines(redact_keeping_lines(document)) if document.strip() else NONE_GIVEN
     else:
         shown = _safe(document, what="document")
-    user = render_task(
+    out, usage = await _ask(
+        model,
         "review_design",
-        variables={},
-        data={
+        {
             "document": ("design-doc", shown),
             "repo_instructions": ("config", _safe(instructions, what="instructions")),
         },
-    )
-    out, usage = await model.call_tool(
-        system=_system(),
-        user=user,
         tool_name=DESIGN_REVIEW_TOOL_NAME,
         tool_description=DESIGN_REVIEW_TOOL_DESCRIPTION,
         schema=DesignReviewOutput,

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     archbot_daily_token_budget: int = Field(default=2_000_000, ge=0)  # per installation per day
     archbot_pr_token_budget: int = Field(default=400_000, ge=0)  # per PR, across pushes
     archbot_commands_per_issue_per_hour: int = Field(default=10, ge=0)
+    archbot_reviews_per_pr_per_hour: int = Field(default=6, ge=0)  # model reviews; static checks always run
 
     @model_validator(mode="after")
     def _one_private_key_source(self) -> Settings:

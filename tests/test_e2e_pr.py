@@ -390,3 +390,33 @@ async def test_worker_restart_between_model_answer_and_posting(tmp_path: Path) -
         await running
     await second.close()
     await first.close()
+
+
+async def test_reviews_per_pr_per_hour_cap(tmp_path: Path) -> None:
+    harness = await make_harness(tmp_path, archbot_reviews_per_pr_per_hour=1)
+    harness.fake.add_pr(
+        REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1}
+    )
+    await harness.deliver("pull_request", pr_payload("opened"))
+    await harness.drain()
+    harness.fake.push(
+        REPO, 7, head_sha=SHA2, diff=DIFF_V2, head_files={"service/inference.py": FILE_V1, "service/batch.py": BATCH}
+    )
+    harness.fake.set_compare(REPO, SHA1, SHA2, INCREMENT)
+    await harness.deliver("pull_request", pr_payload("synchronize", sha=SHA2))
+    await harness.drain()
+    assert len(harness.model.calls("submit_review")) == 1
+    assert "per pull request per hour" in (harness.fake.check_runs(REPO)[-1].title or "")
+    harness.clock.now += 3601  # an hour later the model reviews again
+    harness.fake.push(
+        REPO,
+        7,
+        head_sha=SHA3,
+        diff=DIFF_V2,
+        head_files={"service/inference.py": FILE_V1, "service/batch.py": BATCH},
+        force=True,
+    )
+    await harness.deliver("pull_request", pr_payload("synchronize", sha=SHA3))
+    await harness.drain()
+    assert len(harness.model.calls("submit_review")) >= 2
+    await harness.close()

@@ -260,8 +260,14 @@ class PullRequestReview:
         if _int(previous.get("tokens")) >= settings.archbot_pr_token_budget:
             return f"this pull request used its {settings.archbot_pr_token_budget:,} tokens"
         ledger = self.deps.ledger
-        if ledger is not None and await ledger.tokens_today(self._scope) >= settings.archbot_daily_token_budget:
+        if ledger is None:
+            return None
+        if await ledger.tokens_today(self._scope) >= settings.archbot_daily_token_budget:
             return f"the installation's daily {settings.archbot_daily_token_budget:,} tokens are spent"
+        limit = settings.archbot_reviews_per_pr_per_hour
+        cadence_key = f"review:{self.job.repo}#{self.job.number}"
+        if not await ledger.try_record(cadence_key, since=self.deps.clock() - 3600, limit=limit):
+            return f"at most {limit} model reviews per pull request per hour"
         return None
 
     @property

@@ -37,7 +37,9 @@ authorship by token (``<slug>[bot]`` for an installation token, ``github-actions
 Action token), JWT checked against ``private_key`` on ``/app`` routes, and GraphQL executed
 against a faithful SUBSET of GitHub's public schema: unknown fields give ``errors`` with HTTP 200,
 App authors are ``Bot`` with logins without ``[bot]``, connections need ``first``/``last`` <= 100,
-``databaseId`` is null for ids beyond Int32 (use ``fullDatabaseId``).
+``databaseId`` is null for ids beyond Int32 (use ``fullDatabaseId``) except on ``CheckRun``, which
+has no ``fullDatabaseId`` and answers with the whole id as GitHub does; ``Commit.checkSuites``
+gives one suite per App that created check runs on the commit (``fake.check_runs``).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ import jwt
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from graphql import GraphQLError, build_schema, graphql_sync
+from graphql import GraphQLError, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, build_schema, graphql_sync
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -88,19 +90,32 @@ SECONDARY_MESSAGE = (
 )
 
 # A faithful subset of GitHub's public GraphQL schema (octokit/graphql-schema, 2026-07): every
-# type, field, argument and type reference below exists in GitHub's schema with the same type;
-# generated from it by keeping only the fields archbot reads.
+# type, field, argument, input field, enum value and type reference below exists in GitHub's schema
+# with the same type; generated from it by keeping only the fields archbot reads.
 SCHEMA_SDL = """
 schema { query: Query mutation: Mutation }
 interface Actor { avatarUrl(size: Int): URI! login: String! resourcePath: URI! url: URI! }
+type App implements Node { databaseId: Int id: ID! name: String! slug: String! }
 scalar BigInt
 type Blob implements GitObject & Node {
   abbreviatedOid: String! byteSize: Int! id: ID! isBinary: Boolean isTruncated: Boolean!
   oid: GitObjectID! text: String
 }
 type Bot implements Actor & Node { avatarUrl(size: Int): URI! id: ID! login: String! resourcePath: URI! url: URI! }
+type CheckRun implements Node { databaseId: Int id: ID! name: String! status: CheckStatusState! }
+type CheckRunConnection { nodes: [CheckRun] pageInfo: PageInfo! totalCount: Int! }
+input CheckRunFilter { appId: Int checkName: String }
+enum CheckStatusState { COMPLETED IN_PROGRESS PENDING QUEUED REQUESTED WAITING }
+type CheckSuite implements Node {
+  app: App checkRuns(after: String, before: String, filterBy: CheckRunFilter, first: Int, last: Int): CheckRunConnection
+  id: ID!
+}
+type CheckSuiteConnection { nodes: [CheckSuite] pageInfo: PageInfo! totalCount: Int! }
+input CheckSuiteFilter { appId: Int }
 type Commit implements GitObject & Node {
-  abbreviatedOid: String! file(path: String!): TreeEntry id: ID! message: String! oid: GitObjectID!
+  abbreviatedOid: String!
+  checkSuites(after: String, before: String, filterBy: CheckSuiteFilter, first: Int, last: Int): CheckSuiteConnection
+  file(path: String!): TreeEntry id: ID! message: String! oid: GitObjectID!
 }
 scalar DateTime
 interface GitObject { abbreviatedOid: String! id: ID! oid: GitObjectID! }
@@ -165,6 +180,20 @@ type User implements Actor & Node & RepositoryOwner {
   avatarUrl(size: Int): URI! id: ID! login: String! resourcePath: URI! url: URI!
 }
 """
+
+
+# GitHub types ``CheckRun.databaseId`` as ``Int`` (and has no ``fullDatabaseId`` there) yet answers
+# with the whole id, past 2**31 since 2021; graphql-core's ``Int`` would refuse such a value.
+_CHECK_RUN_ID = GraphQLScalarType("GitHubCheckRunDatabaseId", serialize=int)
+
+
+def build_fake_schema() -> GraphQLSchema:
+    """``SCHEMA_SDL`` executable like GitHub: ``CheckRun.databaseId`` serialises ids beyond Int32."""
+    schema = build_schema(SCHEMA_SDL)
+    check_run = schema.get_type("CheckRun")
+    assert isinstance(check_run, GraphQLObjectType)
+    check_run.fields["databaseId"].type = _CHECK_RUN_ID
+    return schema
 
 
 @functools.lru_cache(maxsize=1)
@@ -564,7 +593,7 @@ class FakeGitHub:
         self._failures: list[_Failure] = []
         self._ids = 2_200_000_000  # beyond Int32, like today's comment ids
         self._lock = threading.RLock()
-        self._schema = build_schema(SCHEMA_SDL)
+        self._schema = build_fake_schema()
         self.bot = FakeActor(f"{slug}[bot]", "Bot", 100_000 + app_id, {"id": app_id, "slug": slug, "name": slug})
         self.add_token(ACTIONS_TOKEN)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -1545,6 +1574,13 @@ class FakeGitHub:
                 "object": self._gql_blob(path, files[path]),
             }
 
+        def check_suites(info: Any, filterBy: Mapping[str, Any] | None = None, **args: Any) -> dict[str, Any]:
+            suites = self._gql_check_suites(repo, oid)
+            app_id = (filterBy or {}).get("appId")
+            if app_id is not None:
+                suites = [suite for suite in suites if (suite["app"] or {}).get("databaseId") == app_id]
+            return _connection(suites, "checkSuites", **args)
+
         return {
             "__typename": "Commit",
             "id": f"C_{oid}",
@@ -1552,6 +1588,54 @@ class FakeGitHub:
             "abbreviatedOid": oid[:7],
             "message": "A commit",
             "file": file,
+            "checkSuites": check_suites,
+        }
+
+    def _gql_check_suites(self, repo: FakeRepo, oid: str) -> list[dict[str, Any]]:
+        """One check suite per App that created check runs on ``oid`` (as GitHub does by default)."""
+        by_app: dict[int | None, list[FakeCheckRun]] = {}
+        for run in repo.check_runs.values():
+            if run.head_sha == oid:
+                by_app.setdefault((run.app or {}).get("id"), []).append(run)
+        return [self._gql_check_suite(repo, oid, app_id, runs) for app_id, runs in by_app.items()]
+
+    def _gql_check_suite(
+        self, repo: FakeRepo, oid: str, app_id: int | None, runs: list[FakeCheckRun]
+    ) -> dict[str, Any]:
+        app = runs[0].app
+        nodes = [
+            {
+                "__typename": "CheckRun",
+                "id": f"CR_kwDOfake{run.id}",
+                "databaseId": run.id,
+                "name": run.name,
+                "status": run.status.upper(),
+            }
+            for run in runs
+        ]
+
+        def check_runs(info: Any, filterBy: Mapping[str, Any] | None = None, **args: Any) -> dict[str, Any]:
+            wanted = filterBy or {}
+            chosen = [
+                n
+                for n in nodes
+                if wanted.get("checkName") in (None, n["name"]) and wanted.get("appId") in (None, app_id)
+            ]
+            return _connection(chosen, "checkRuns", **args)
+
+        return {
+            "__typename": "CheckSuite",
+            "id": f"CS_kwDOfake{_stable_id(f'{repo.full_name}:{oid}:{app_id}')}",
+            "app": None
+            if app is None
+            else {
+                "__typename": "App",
+                "id": f"A_{app['id']}",
+                "databaseId": app["id"],
+                "name": app.get("name") or "",
+                "slug": app.get("slug") or "",
+            },
+            "checkRuns": check_runs,
         }
 
     def _gql_object(self, repo: FakeRepo, expression: str | None, oid: str | None) -> dict[str, Any] | None:

@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from app.github.client import GitHubFactory
+from app.pipeline.runner import JobRunner
 from app.review.markers import parse_marker
-from tests.e2e import BASE, PRS, REPO, SHA1, SHA2, SHA3, Harness, make_harness, pr_payload
-from tests.fakegithub import FakeGitHub
+from app.worker import Worker
+from tests.e2e import BASE, INSTALLATION, PRS, REPO, SHA1, SHA2, SHA3, Harness, make_harness, pr_payload
+from tests.fakegithub import ACTIONS_TOKEN, FakeGitHub
 
 DIFF_V1 = (PRS / "ranking-v1.patch").read_text()
 DIFF_V2 = (PRS / "ranking-v2.patch").read_text()
@@ -381,15 +384,62 @@ async def test_worker_restart_between_model_answer_and_posting(tmp_path: Path) -
     second = await make_harness(tmp_path, fake=fake)
     second.clock.now += 3600
     second.model.script("submit_review", {"summary": "x", "findings": [LEAK]})
+    assert [(r.head_sha, r.status) for r in fake.check_runs(REPO)] == [(SHA1, "in_progress")]
     assert await second.drain() == 1
     assert len(second.reviews()) == 1  # not posted twice
     assert len(own_summaries(second)) == 1
-    assert fake.check_runs(REPO)[-1].status == "completed"
+    # the new process found the check run the dead one started (same pr_context query) and finished it
+    [run] = fake.check_runs(REPO)
+    assert (run.head_sha, run.status, run.conclusion) == (SHA1, "completed", "neutral")
+    assert [r.graphql for r in fake.requests if r.graphql] == ["query ArchbotPullRequestContext"] * 2
     running.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await running
     await second.close()
     await first.close()
+
+
+async def test_give_up_in_a_new_process_completes_the_dead_workers_check_run(tmp_path: Path) -> None:
+    fake = FakeGitHub()
+    dying = DieAfterReview(fake.transport())
+    first = await make_harness(tmp_path, fake=fake, transport=dying)
+    fake.add_pr(REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1})
+    first.model.script("submit_review", {"summary": "x", "findings": [LEAK]})
+    await first.deliver("pull_request", pr_payload("opened"))
+    running = asyncio.create_task(first.worker.run(asyncio.Event()))
+    await dying.died.wait()
+
+    # the restarted process has no attempts left for the job: it only says so, on the same check run
+    second = await make_harness(tmp_path, fake=fake)
+    second.clock.now += 3600
+    runner = JobRunner(second.deps)
+    worker = Worker(second.queue, runner.run, poll_interval=0.01, max_attempts=1, on_give_up=runner.give_up)
+    assert await worker.drain() == 1
+    [run] = fake.check_runs(REPO)
+    assert (run.head_sha, run.status, run.conclusion) == (SHA1, "completed", "skipped")
+    assert (run.title or "").startswith("Not reviewed: gave up after 1 attempts")
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await second.close()
+    await first.close()
+
+
+async def test_only_archbots_own_unfinished_check_run_is_taken_over(h: Harness) -> None:
+    # an "archbot" run of another App (here the Actions token's) and a completed one of archbot's own
+    actions = GitHubFactory(api_url="http://gh.test", token=ACTIONS_TOKEN, async_transport=h.fake.transport())
+    foreign = await actions.repo_api(*REPO.split("/")).create_check_run(name="archbot", head_sha=SHA1)
+    own = h.deps.factory.repo_api(*REPO.split("/"), installation_id=INSTALLATION)
+    done = await own.create_check_run(name="archbot", head_sha=SHA1)
+    await own.update_check_run(done, conclusion="neutral", title="t", summary="s")
+    await h.deliver("pull_request", pr_payload("opened"))
+    await h.drain()
+    runs = {r.id: r for r in h.fake.check_runs(REPO)}
+    assert len(runs) == 3  # archbot started a new one
+    assert runs[foreign].status == "in_progress" and runs[foreign].requests == 1  # untouched
+    assert runs[done].requests == 2
+    [new] = [r for r in runs.values() if r.id not in (foreign, done)]
+    assert (new.status, new.app) == ("completed", h.fake.bot.app)
 
 
 async def test_reviews_per_pr_per_hour_cap(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -169,9 +170,19 @@ async def test_commentable_targets_and_recorded_event(fake: FakeGitHub, client: 
 def test_schema_subset_is_valid_and_accepts_archbot_queries() -> None:
     schema = build_schema(SCHEMA_SDL)
     assert validate_schema(schema) == []
-    for paths, head in (((), None), (("a.py",), None), (("a.py", "b.py"), HEAD)):
+    for (paths, head), (check_name, app_id) in itertools.product(
+        (((), None), (("a.py",), None), (("a.py", "b.py"), HEAD), ((), HEAD)),
+        ((None, None), ("archbot", None), ("archbot", 7)),
+    ):
         document, _ = pr_context_query(
-            owner="o", name="r", number=1, config_path=".github/archbot.yml", paths=paths, head_sha=head
+            owner="o",
+            name="r",
+            number=1,
+            config_path=".github/archbot.yml",
+            paths=paths,
+            head_sha=head,
+            check_name=check_name,
+            check_app_id=app_id,
         )
         assert validate(schema, parse(document)) == []
     assert validate(schema, parse(RESOLVE_THREAD_MUTATION)) == []
@@ -216,6 +227,31 @@ async def test_graphql_bot_logins_have_no_suffix_and_ids_are_bigint(client: http
     assert node["fullDatabaseId"] == str(response.json()["id"])
     assert node["databaseId"] is None  # too big for Int
     assert node["viewerDidAuthor"] is True
+
+
+async def test_graphql_check_suites_per_app_with_their_check_runs(fake: FakeGitHub, client: httpx.AsyncClient) -> None:
+    as_app = {"Authorization": f"token {await install_token(client, fake)}"}
+    start = {"name": "archbot", "head_sha": HEAD, "status": "in_progress"}
+    own = (await client.post("/repos/octo/app/check-runs", json=start, headers=as_app)).json()["id"]
+    await client.post("/repos/octo/app/check-runs", json={**start, "name": "lint"}, headers=as_app)
+    await client.post("/repos/octo/app/check-runs", json=start)  # the Actions token: GitHub Actions' suite
+    query = """query($oid: GitObjectID!, $app: Int!) { repository(owner: "octo", name: "app") {
+      mine: object(oid: $oid) { ... on Commit { checkSuites(last: 10, filterBy: {appId: $app}) { nodes {
+        app { databaseId slug }
+        checkRuns(last: 20, filterBy: {checkName: "archbot"}) { nodes { databaseId name status } }
+      } } } }
+      all: object(oid: $oid) { ... on Commit { checkSuites(first: 10) { nodes {
+        app { databaseId } checkRuns(first: 20) { totalCount }
+      } } } }
+    } }"""
+    payload = await graphql(client, query, {"oid": HEAD, "app": fake.app_id})
+    assert "errors" not in payload
+    (suite,) = payload["data"]["repository"]["mine"]["checkSuites"]["nodes"]
+    assert suite["app"] == {"databaseId": 7, "slug": "archbot"}
+    assert suite["checkRuns"]["nodes"] == [{"databaseId": own, "name": "archbot", "status": "IN_PROGRESS"}]
+    assert own > 2**31  # GitHub answers CheckRun.databaseId (typed Int) with the whole id
+    suites = payload["data"]["repository"]["all"]["checkSuites"]["nodes"]
+    assert [(s["app"]["databaseId"], s["checkRuns"]["totalCount"]) for s in suites] == [(7, 2), (15368, 1)]
 
 
 async def test_graphql_object_expressions(client: httpx.AsyncClient) -> None:

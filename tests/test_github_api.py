@@ -20,6 +20,7 @@ from app.github import (
     ServerError,
     Unauthorized,
     Unprocessable,
+    convert,
 )
 from app.github.pacing import WritePacer
 from tests.fakegithub import ACTIONS_TOKEN, FakeGitHub, app_private_key
@@ -490,6 +491,42 @@ async def test_pr_context_in_one_graphql_query(fake: FakeGitHub, api: RepoAPI, f
     assert fake.calls("POST", "/graphql")[-1].graphql == "query ArchbotPullRequestContext"
 
 
+async def test_pr_context_reads_check_runs_of_the_head_commit_in_the_same_query(
+    fake: FakeGitHub, api: RepoAPI, clock: FakeClock
+) -> None:
+    running = await api.create_check_run(name="archbot", head_sha=HEAD)
+    done = await api.create_check_run(name="archbot", head_sha=HEAD)
+    await api.update_check_run(done, conclusion="neutral", title="t", summary="s")
+    await api.create_check_run(name="lint", head_sha=HEAD)  # another name
+    await api.create_check_run(name="archbot", head_sha=BASE)  # another commit
+    actions = GitHubFactory(api_url="http://gh.test", token=ACTIONS_TOKEN, async_transport=fake.transport())
+    foreign = await actions.repo_api("octo", "app").create_check_run(name="archbot", head_sha=HEAD)
+    before = api.requests
+    ctx = await api.pr_context(1, paths=["app/x.py"], head_sha=HEAD, check_name="archbot", check_app_id=7)
+    assert api.requests - before == 1
+    assert [(r.id, r.name, r.status, r.app_id) for r in ctx.check_runs] == [
+        (running, "archbot", "IN_PROGRESS", 7),
+        (done, "archbot", "COMPLETED", 7),
+    ]
+    assert running > 2**31  # CheckRun.databaseId is typed Int, yet GitHub sends the whole id
+    assert ctx.file_texts == {"app/x.py": "import os\nimport json\nimport re\n\n"}
+    # without head_sha: from the PR's last commit; without an App id: every App's runs of that name
+    ctx = await api.pr_context(1, paths=["app/new.py"], check_name="archbot")
+    assert {(r.id, r.app_id) for r in ctx.check_runs} == {(running, 7), (done, 7), (foreign, 15368)}
+    assert ctx.file_texts == {"app/new.py": "x = 1\ny = 2\n"}
+    assert (await api.pr_context(1, head_sha=HEAD)).check_runs == []  # not asked for
+
+
+def test_check_runs_of_a_last_commit_that_is_not_the_head_are_ignored() -> None:
+    run = {"databaseId": 5, "name": "archbot", "status": "QUEUED"}
+    commit = {"oid": BASE, "checkSuites": {"nodes": [{"app": {"databaseId": 7}, "checkRuns": {"nodes": [run]}}]}}
+    pr = {"number": 1, "headRefOid": HEAD, "headCommit": {"nodes": [{"commit": commit}]}}
+    assert convert.pr_context_from_graphql({"repository": {"pullRequest": pr}}, 1, []).check_runs == []
+    commit["oid"] = HEAD
+    (info,) = convert.pr_context_from_graphql({"repository": {"pullRequest": pr}}, 1, []).check_runs
+    assert (info.id, info.name, info.status, info.app_id) == (5, "archbot", "QUEUED", 7)
+
+
 async def test_pr_context_files_without_head_sha_and_fork_and_draft(clock: FakeClock) -> None:
     fake = FakeGitHub(clock=clock.monotonic)
     fake.add_installation(42)
@@ -522,8 +559,10 @@ async def test_pr_context_missing_pr_is_not_found(api: RepoAPI) -> None:
 async def test_pr_context_rest_fallback(fake: FakeGitHub, factory: GitHubFactory) -> None:
     api = factory.repo_api("octo", "app", installation_id=42, graphql_enabled=False)
     await api.create_review(1, commit_id=HEAD, body="r", comments=[{"path": "app/new.py", "line": 1, "body": "c"}])
-    ctx = await api.pr_context(1, paths=["app/new.py"])
+    await api.create_check_run(name="archbot", head_sha=HEAD)
+    ctx = await api.pr_context(1, paths=["app/new.py"], head_sha=HEAD, check_name="archbot", check_app_id=7)
     assert (ctx.head_sha, ctx.state, ctx.default_branch, ctx.config_text) == (HEAD, "OPEN", "main", CONFIG)
+    assert ctx.check_runs == []  # REST would need another request: the fallback does without
     assert ctx.file_texts == {"app/new.py": "x = 1\ny = 2\n"}
     assert [c.author for t in ctx.threads for c in t.comments] == ["archbot[bot]"]
     assert fake.count("POST", "/graphql") == 0

@@ -149,11 +149,16 @@ class RepoAPI:
         config_path: str = ".github/archbot.yml",
         paths: Sequence[str] = (),
         head_sha: str | None = None,
+        check_name: str | None = None,
+        check_app_id: int | None = None,
     ) -> PRContext:
         """PR metadata, config (default branch), comments, threads and file texts: ONE GraphQL query.
 
         ``paths`` are read at ``head_sha`` when given (the commit being reviewed), else at the
-        PR's last commit.  With ``graphql_enabled=False`` it falls back to several REST calls.
+        PR's last commit.  With ``check_name`` the same query also reads the check runs of that
+        name on that commit (only those of App ``check_app_id`` when given) into ``check_runs``.
+        With ``graphql_enabled=False`` it falls back to several REST calls and ``check_runs`` is
+        empty.
         """
         if not self.graphql_enabled:
             return await self._pr_context_rest(number, config_path=config_path, paths=paths, head_sha=head_sha)
@@ -164,10 +169,12 @@ class RepoAPI:
             config_path=config_path,
             paths=list(paths),
             head_sha=head_sha,
+            check_name=check_name,
+            check_app_id=check_app_id,
         )
         data = await self._read(lambda gh: gh.async_graphql(document, variables), "pr_context")
         try:
-            return convert.pr_context_from_graphql(data, number, list(paths))
+            return convert.pr_context_from_graphql(data, number, list(paths), head_sha)
         except KeyError as exc:
             raise NotFound(f"pull request {number} not found", status=404) from exc
 

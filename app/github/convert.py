@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.github.graphql_queries import file_alias
+from app.github.graphql_queries import REVIEWED_COMMIT, file_alias
 from app.github.models import (
+    CheckRunInfo,
     IssueComment,
     IssueInfo,
     PRContext,
@@ -61,8 +62,10 @@ def _nodes(connection: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return [n for n in connection.get("nodes") or [] if n]
 
 
-def pr_context_from_graphql(data: Mapping[str, Any], number: int, paths: Sequence[str]) -> PRContext:
-    """Build a :class:`PRContext` from the data of ``pr_context_query``."""
+def pr_context_from_graphql(
+    data: Mapping[str, Any], number: int, paths: Sequence[str], head_sha: str | None = None
+) -> PRContext:
+    """Build a :class:`PRContext` from the data of ``pr_context_query`` (``head_sha`` as passed to it)."""
     repo = data.get("repository") or {}
     pr = repo.get("pullRequest")
     if not pr:
@@ -147,7 +150,36 @@ def pr_context_from_graphql(data: Mapping[str, Any], number: int, paths: Sequenc
         reviews=reviews,
         comments_truncated=int(comment_conn.get("totalCount") or 0) > len(comments),
         threads_truncated=int(thread_conn.get("totalCount") or 0) > len(threads),
+        check_runs=_check_runs(repo, pr, head_sha or pr.get("headRefOid") or ""),
     )
+
+
+def _check_runs(repo: Mapping[str, Any], pr: Mapping[str, Any], sha: str) -> list[CheckRunInfo]:
+    """The check runs read by ``ArchbotCheckRuns``: from the commit read by sha, else from the PR's
+    last commit, and only when that commit IS ``sha`` (its last commit need not be the head)."""
+    if REVIEWED_COMMIT in repo:
+        commit = repo.get(REVIEWED_COMMIT) or {}
+    else:
+        head_nodes = _nodes(pr.get("headCommit"))
+        commit = (head_nodes[-1].get("commit") or {}) if head_nodes else {}
+    if not sha or commit.get("oid") != sha:
+        return []
+    runs: list[CheckRunInfo] = []
+    for suite in _nodes(commit.get("checkSuites")):
+        app_id = (suite.get("app") or {}).get("databaseId")
+        for run in _nodes(suite.get("checkRuns")):
+            run_id = run.get("databaseId")
+            if run_id is None:  # no id to PATCH: useless to the caller
+                continue
+            runs.append(
+                CheckRunInfo(
+                    id=int(run_id),
+                    name=run.get("name") or "",
+                    status=run.get("status") or "",
+                    app_id=int(app_id) if app_id is not None else None,
+                )
+            )
+    return runs
 
 
 def _file_texts(repo: Mapping[str, Any], pr: Mapping[str, Any], paths: Sequence[str]) -> dict[str, str | None]:

@@ -2,13 +2,20 @@
 
 ``pr_context_query`` reads, in ONE request (DESIGN Decision 5): the PR head and base, its author,
 the config file from the default branch, archbot's (and everyone's) conversation comments, the
-review threads, recent reviews, and the text of chosen files at the head commit through aliases.
+review threads, recent reviews, the text of chosen files at the head commit through aliases, and
+(when a check name is given) the check runs of that name on the head commit with the App that
+created each, so a restarted job finds the check run it started before it died.
 
 Notes on GitHub's schema that shaped the query:
 * ``fullDatabaseId`` (``BigInt``, sent as a string) is used, not ``databaseId``: comment ids no
   longer fit the 32-bit ``Int``.
 * ``Commit.file(path:)`` on ``defaultBranchRef.target`` reads the config from the default branch.
 * File paths travel as variables, never spliced into the document.
+* ``Commit.checkSuites(filterBy: {appId})`` -> ``CheckSuite.app { databaseId }`` and
+  ``CheckSuite.checkRuns(filterBy: {checkName})`` -> ``CheckRun { databaseId name status }``.
+  ``CheckRun`` has no ``fullDatabaseId``; GitHub answers its ``databaseId`` (typed ``Int``) with
+  the whole id, which is past 2**31 today.  ``CheckSuiteFilter.checkName`` is left unused: its
+  meaning (suite or run name) is not documented clearly; the run filter's is.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ COMMENTS_LAST = 100
 THREADS_FIRST = 100
 THREAD_COMMENTS_FIRST = 20
 REVIEWS_LAST = 50
+CHECK_SUITES_LAST = 10
+CHECK_RUNS_LAST = 20
 
 _BLOB_FRAGMENT = """
 fragment ArchbotBlobText on Blob {
@@ -28,6 +37,25 @@ fragment ArchbotBlobText on Blob {
   isTruncated
 }
 """
+
+
+def _check_runs_fragment(*, by_app: bool) -> str:
+    """Check runs named ``$checkName`` on a commit, per suite with the App that created them."""
+    suite_filter = ", filterBy: {appId: $checkAppId}" if by_app else ""
+    return f"""
+fragment ArchbotCheckRuns on Commit {{
+  oid
+  checkSuites(last: {CHECK_SUITES_LAST}{suite_filter}) {{
+    nodes {{
+      app {{ databaseId }}
+      checkRuns(last: {CHECK_RUNS_LAST}, filterBy: {{checkName: $checkName}}) {{
+        nodes {{ databaseId name status }}
+      }}
+    }}
+  }}
+}}
+"""
+
 
 _PR_FIELDS = f"""
       number
@@ -70,39 +98,68 @@ mutation ArchbotResolveThread($threadId: ID!) {
 """
 
 
+REVIEWED_COMMIT = "reviewedCommit"  # alias of the head commit read by sha (check runs)
+
+
 def file_alias(index: int) -> str:
     """The alias under which the ``index``-th requested file comes back."""
     return f"file{index}"
 
 
 def pr_context_query(
-    *, owner: str, name: str, number: int, config_path: str, paths: Sequence[str], head_sha: str | None
+    *,
+    owner: str,
+    name: str,
+    number: int,
+    config_path: str,
+    paths: Sequence[str],
+    head_sha: str | None,
+    check_name: str | None = None,
+    check_app_id: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The PR-context document and its variables.
 
     With ``head_sha`` the files are read as ``object(expression: "<sha>:<path>")`` on the
-    repository; without it, from the PR's last commit (``commits(last: 1)``).
+    repository and the check runs from ``object(oid: <sha>)``; without it, both from the PR's last
+    commit (``commits(last: 1)``).  Check runs are asked for only with ``check_name``; with
+    ``check_app_id`` only the suites of that App are read.
     """
     variables: dict[str, Any] = {"owner": owner, "name": name, "number": number, "configPath": config_path}
     declared = ["$owner: String!", "$name: String!", "$number: Int!", "$configPath: String!"]
-    repo_files: list[str] = []
-    commit_files: list[str] = []
+    repo_fields: list[str] = []
+    commit_fields: list[str] = []
     for index, path in enumerate(paths):
         var = f"p{index}"
         declared.append(f"${var}: String!")
         if head_sha is not None:
             variables[var] = f"{head_sha}:{path}"
-            repo_files.append(f"    {file_alias(index)}: object(expression: ${var}) {{ ...ArchbotBlobText }}")
+            repo_fields.append(f"    {file_alias(index)}: object(expression: ${var}) {{ ...ArchbotBlobText }}")
         else:
             variables[var] = path
-            commit_files.append(
+            commit_fields.append(
                 f"              {file_alias(index)}: file(path: ${var}) {{ object {{ ...ArchbotBlobText }} }}"
             )
+    fragments = _BLOB_FRAGMENT
+    if check_name is not None:
+        declared.append("$checkName: String!")
+        variables["checkName"] = check_name
+        if check_app_id is not None:
+            declared.append("$checkAppId: Int!")
+            variables["checkAppId"] = check_app_id
+        if head_sha is not None:
+            declared.append("$headOid: GitObjectID!")
+            variables["headOid"] = head_sha
+            repo_fields.append(
+                f"    {REVIEWED_COMMIT}: object(oid: $headOid) {{ ... on Commit {{ ...ArchbotCheckRuns }} }}"
+            )
+        else:
+            commit_fields.append("              ...ArchbotCheckRuns")
+        fragments += _check_runs_fragment(by_app=check_app_id is not None)
     head_commit = ""
-    if commit_files:
+    if commit_fields:
         head_commit = (
             "      headCommit: commits(last: 1) {\n        nodes {\n          commit {\n"
-            + "\n".join(commit_files)
+            + "\n".join(commit_fields)
             + "\n          }\n        }\n      }\n"
         )
     document = (
@@ -118,6 +175,6 @@ def pr_context_query(
         "    }\n"
         "    pullRequest(number: $number) {"
         f"{_PR_FIELDS}{head_commit}"
-        "    }\n" + "".join(line + "\n" for line in repo_files) + "  }\n}\n" + _BLOB_FRAGMENT
+        "    }\n" + "".join(line + "\n" for line in repo_fields) + "  }\n}\n" + fragments
     )
     return document, variables

@@ -74,6 +74,20 @@ class PullRequestReview:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckRunInfo:
+    """A check run on the reviewed head commit, as the PR-context query sees it.
+
+    ``status`` uses GraphQL's words (``QUEUED``, ``IN_PROGRESS``, ``COMPLETED``, ...); ``app_id``
+    is the id of the GitHub App that created it (``None`` when GitHub does not say).
+    """
+
+    id: int
+    name: str
+    status: str
+    app_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class PRContext:
     """Everything the review pipeline reads about a PR, fetched in one GraphQL query.
 
@@ -82,6 +96,8 @@ class PRContext:
     each requested path to its text at the head commit, or ``None`` when it is missing, binary or
     too large for GitHub to return whole.  ``comments`` are the last 100 conversation comments and
     ``threads`` the first 100 review threads; the ``*_truncated`` flags say when there were more.
+    ``check_runs`` are the runs with the asked-for name on the reviewed head commit (empty when no
+    name was asked for, and always empty on the REST fallback).
     """
 
     number: int
@@ -104,6 +120,7 @@ class PRContext:
     reviews: list[PullRequestReview] = field(default_factory=list)
     comments_truncated: bool = False
     threads_truncated: bool = False
+    check_runs: list[CheckRunInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,8 @@ class PullRequestReview:
             config_path=self.deps.settings.archbot_config_path,
             paths=content_paths(files),
             head_sha=self.job.head_sha,
+            check_name=CHECK_NAME,
+            check_app_id=self.deps.identity.app_id,
         )
         head = self.job.head_sha or ctx.head_sha
         if ctx.state != "OPEN":
@@ -132,7 +134,7 @@ class PullRequestReview:
         previous = summary.data if summary is not None else {}
         if previous.get("sha") == head and previous.get("done") and not self.job.full:
             return self._skip("already reviewed at this sha")
-        await self._start_check(head)
+        await self._start_check(head, ctx)
         try:
             await self._review_and_post(
                 ctx=ctx, files=files, loaded=loaded, summary=summary, previous=previous, head=head
@@ -144,23 +146,42 @@ class PullRequestReview:
         self.deps.check_runs.pop(self.job.idempotency_key, None)
         return self.report
 
-    async def _start_check(self, head: str) -> None:
+    async def _start_check(self, head: str, ctx: PRContext) -> None:
+        """Use the check run this job already started, else start one.
+
+        A retry in this process knows its run (``deps.check_runs``).  After a process died mid-review
+        the new one takes the newest unfinished "archbot" run of archbot's OWN App on the head commit
+        (read by the same PR-context query).  In Action token mode (no App id) runs belong to GitHub
+        Actions, shared by every workflow, so none is taken over."""
         known = self.deps.check_runs.get(self.job.idempotency_key)
-        if known is not None:  # a retry of this job in this process: finish the run it started
-            self.report.check_run_id = known
-            return
-        self.report.check_run_id = await self.api.create_check_run(
-            name=CHECK_NAME, head_sha=head, external_id=self.job.idempotency_key[:200]
-        )
-        self.deps.check_runs[self.job.idempotency_key] = self.report.check_run_id
+        app_id = self.deps.identity.app_id
+        if known is None and app_id is not None:
+            unfinished = [
+                r.id for r in ctx.check_runs if r.name == CHECK_NAME and r.status != "COMPLETED" and r.app_id == app_id
+            ]
+            known = max(unfinished, default=None)
+            if known is not None:
+                self.log.info("check_run_reused", check_run_id=known)
+        if known is None:
+            known = await self.api.create_check_run(
+                name=CHECK_NAME, head_sha=head, external_id=self.job.idempotency_key[:200]
+            )
+        self.report.check_run_id = known
+        self.deps.check_runs[self.job.idempotency_key] = known
 
     async def give_up(self, reason: str) -> None:
         """The job failed for good (worker gave up): say so on the check run and in the summary."""
-        ctx = await self.api.pr_context(self.job.number, config_path=self.deps.settings.archbot_config_path)
+        ctx = await self.api.pr_context(
+            self.job.number,
+            config_path=self.deps.settings.archbot_config_path,
+            head_sha=self.job.head_sha,
+            check_name=CHECK_NAME,
+            check_app_id=self.deps.identity.app_id,
+        )
         head = self.job.head_sha or ctx.head_sha
         if ctx.head_sha != head:
             return
-        await self._start_check(head)
+        await self._start_check(head, ctx)
         summary = own_marked_comment(ctx.comments, self.deps.identity, SUMMARY)
         await self._not_reviewed(RuntimeError(reason), summary, summary.data if summary else {}, head)
         self.deps.check_runs.pop(self.job.idempotency_key, None)

@@ -307,8 +307,8 @@ async def test_human_resolved_or_wont_fix_thread_is_not_reposted_and_gone_findin
     assert next(t for t in h.fake.threads(REPO, 7) if t.line == 36).is_resolved is False  # human replied
 
 
-async def test_pr_token_budget_skips_the_model_and_says_so(tmp_path: Path) -> None:
-    harness = await make_harness(tmp_path, archbot_pr_token_budget=1)
+async def open_then_push(harness: Harness) -> None:
+    """A PR opened at SHA1 and reviewed, then a second commit (SHA2) pushed and reviewed."""
     harness.fake.add_pr(
         REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1}
     )
@@ -320,6 +320,11 @@ async def test_pr_token_budget_skips_the_model_and_says_so(tmp_path: Path) -> No
     harness.fake.set_compare(REPO, SHA1, SHA2, INCREMENT)
     await harness.deliver("pull_request", pr_payload("synchronize", sha=SHA2))
     await harness.drain()
+
+
+async def test_pr_token_budget_skips_the_model_and_says_so(tmp_path: Path) -> None:
+    harness = await make_harness(tmp_path, archbot_pr_token_budget=1)
+    await open_then_push(harness)
     assert len(harness.model.calls("submit_review")) == 1  # the second push stayed within the cap
     second = harness.fake.check_runs(REPO)[-1]
     assert second.conclusion == "skipped" and (second.title or "").startswith("skipped: budget")
@@ -444,17 +449,7 @@ async def test_only_archbots_own_unfinished_check_run_is_taken_over(h: Harness) 
 
 async def test_reviews_per_pr_per_hour_cap(tmp_path: Path) -> None:
     harness = await make_harness(tmp_path, archbot_reviews_per_pr_per_hour=1)
-    harness.fake.add_pr(
-        REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1}
-    )
-    await harness.deliver("pull_request", pr_payload("opened"))
-    await harness.drain()
-    harness.fake.push(
-        REPO, 7, head_sha=SHA2, diff=DIFF_V2, head_files={"service/inference.py": FILE_V1, "service/batch.py": BATCH}
-    )
-    harness.fake.set_compare(REPO, SHA1, SHA2, INCREMENT)
-    await harness.deliver("pull_request", pr_payload("synchronize", sha=SHA2))
-    await harness.drain()
+    await open_then_push(harness)
     assert len(harness.model.calls("submit_review")) == 1
     assert "per pull request per hour" in (harness.fake.check_runs(REPO)[-1].title or "")
     harness.clock.now += 3601  # an hour later the model reviews again

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from app.review.design import DESIGN_REVIEW_TOOL_NAME, MAX_INPUT_CHARS, fit_text, review_design
 from app.review.design_models import DesignReviewOutput, DocFinding
 from app.review.design_render import render_design_review
-from app.review.diff import FileDiff, FileStatus, match_glob
+from app.review.diff import FileDiff, FileStatus, glob_selector
 from app.review.findings import validate_findings
 from app.review.llm import LLMError, ReviewModel, SpendLimitError
 from app.review.models import Finding, ModelFinding, NotReviewed, Side, TokenUsage
@@ -79,39 +79,22 @@ class DesignDocsResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _glob_matches(glob: str, path: str) -> bool:
-    try:
-        return match_glob(glob, path)
-    except re.error:  # e.g. a reversed range "[z-a]": match the glob literally, as filter_files does
-        return glob.strip().lstrip("/") == path
-
-
-def _selected(path: str, globs: Sequence[str]) -> bool:
-    """Gitignore-like: the last glob that matches decides; ``!glob`` takes a path back out."""
-    chosen = False
-    for raw in globs:
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        negated = text.startswith("!")
-        body = text[1:] if negated else text
-        if body and _glob_matches(body, path):
-            chosen = not negated
-    return chosen
+def _doc_candidate(file: FileDiff) -> bool:
+    """A changed Markdown file with hunks, not deleted, not binary."""
+    if file.status in (FileStatus.REMOVED, FileStatus.BINARY, FileStatus.MODE_ONLY) or file.is_binary:
+        return False
+    return bool(file.hunks) and file.path.lower().endswith(MARKDOWN_SUFFIXES)
 
 
 def is_design_doc(file: FileDiff, globs: Sequence[str]) -> bool:
     """A changed Markdown file, not deleted, with hunks, under one of the ``globs``."""
-    if file.status in (FileStatus.REMOVED, FileStatus.BINARY, FileStatus.MODE_ONLY) or file.is_binary:
-        return False
-    if not file.hunks or not file.path.lower().endswith(MARKDOWN_SUFFIXES):
-        return False
-    return _selected(file.path, globs)
+    return _doc_candidate(file) and glob_selector(globs)(file.path)
 
 
 def design_doc_files(files: Sequence[FileDiff], globs: Sequence[str]) -> list[FileDiff]:
     """The files of ``files`` that are design docs (see :func:`is_design_doc`), in their order."""
-    return [f for f in files if is_design_doc(f, globs)]
+    selected = glob_selector(globs)
+    return [f for f in files if _doc_candidate(f) and selected(f.path)]
 
 
 def _reconstructed(file: FileDiff) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -731,9 +731,16 @@ def _compile_globs(globs: Sequence[str]) -> list[tuple[str, bool, re.Pattern[str
         try:
             regex = re.compile(_translate_glob(body))
         except re.error:  # e.g. a reversed range "[z-a]": match the glob literally rather than fail
-            regex = re.compile(re.escape(body))
+            regex = re.compile(re.escape(body.lstrip("/")) + r"\Z")
         compiled.append((glob, negated, regex))
     return compiled
+
+
+def glob_selector(globs: Sequence[str]) -> Callable[[str], bool]:
+    """Gitignore-like selection by ``globs``: the last glob that matches decides, ``!glob`` takes a path
+    back out, a broken glob matches literally (the same rules as ``review.ignore``)."""
+    compiled = _compile_globs(globs)
+    return lambda path: (_config_decision(path, compiled) or (False, ""))[0]
 
 
 def _config_decision(path: str, globs: list[tuple[str, bool, re.Pattern[str]]]) -> tuple[bool, str] | None:

@@ -12,8 +12,10 @@ import structlog
 
 from app.github.client import GitHubFactory
 from app.github.models import AppIdentity
+from app.jobs import Job
 from app.metrics import Metrics
 from app.review.llm import LLMConfig, ReviewModel, build_client
+from app.review.models import TokenUsage
 from app.settings import DEPRECATED_MODELS, Settings
 from app.usage import UsageLedger
 
@@ -73,3 +75,26 @@ class Deps:
     # check runs started per job (idempotency key): a retried job completes its own run, not a new one
     check_runs: dict[str, int] = field(default_factory=dict)
     ledger: UsageLedger | None = None  # token budgets and command rate limits (None: no caps)
+
+
+def installation_scope(job: Job) -> str:
+    """The ledger scope of a job's installation (the daily token budget is per installation)."""
+    return f"inst:{job.installation_id or 0}"
+
+
+async def daily_budget_spent(deps: Deps, job: Job) -> bool:
+    """True when the job's installation has spent its daily token budget (no ledger: no cap)."""
+    if deps.ledger is None:
+        return False
+    return await deps.ledger.tokens_today(installation_scope(job)) >= deps.settings.archbot_daily_token_budget
+
+
+async def record_spend(deps: Deps, job: Job, usage: TokenUsage) -> None:
+    """Count model tokens in the metrics and against the installation's daily budget."""
+    tokens = deps.metrics.model_tokens
+    tokens.labels(kind="input").inc(usage.input_tokens)
+    tokens.labels(kind="output").inc(usage.output_tokens)
+    tokens.labels(kind="cache_read").inc(usage.cache_read_tokens)
+    tokens.labels(kind="cache_write").inc(usage.cache_write_tokens)
+    if deps.ledger is not None and usage.total:
+        await deps.ledger.add_tokens(installation_scope(job), usage.total)

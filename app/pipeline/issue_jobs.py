@@ -8,7 +8,7 @@ from app.commands import KNOWN_COMMANDS
 from app.github.api import RepoAPI
 from app.github.models import IssueComment, IssueInfo
 from app.jobs import Job, JobKind
-from app.pipeline.deps import Deps
+from app.pipeline.deps import Deps, daily_budget_spent, record_spend
 from app.pipeline.ownership import is_ours, own_marked_comment
 from app.pipeline.pr_review import review_pull_request
 from app.repo_config import RepoConfig, parse_repo_config, permission_allows
@@ -64,7 +64,6 @@ class IssueWork:
         owner, _, repo = job.repo.partition("/")
         self.api: RepoAPI = deps.factory.repo_api(owner, repo, installation_id=job.installation_id)
         self.log = structlog.get_logger("archbot.issue").bind(repo=job.repo, issue=job.number)
-        self.scope = f"inst:{job.installation_id or 0}"
 
     async def config(self) -> RepoConfig:
         return parse_repo_config(await self.api.file_text(self.deps.settings.archbot_config_path)).config
@@ -73,16 +72,10 @@ class IssueWork:
         return self.deps.models.model(config.model) if self.deps.models is not None else None
 
     async def over_daily_budget(self) -> bool:
-        ledger = self.deps.ledger
-        if ledger is None:
-            return False
-        return await ledger.tokens_today(self.scope) >= self.deps.settings.archbot_daily_token_budget
+        return await daily_budget_spent(self.deps, self.job)
 
     async def spend(self, usage: TokenUsage) -> None:
-        self.deps.metrics.model_tokens.labels(kind="input").inc(usage.input_tokens)
-        self.deps.metrics.model_tokens.labels(kind="output").inc(usage.output_tokens)
-        if self.deps.ledger is not None and usage.total:
-            await self.deps.ledger.add_tokens(self.scope, usage.total)
+        await record_spend(self.deps, self.job, usage)
 
     async def upsert(self, comments: list[IssueComment], kind: str, body: str, state: dict[str, object]) -> int:
         """Create archbot's sticky comment of ``kind`` once, then edit it in place."""

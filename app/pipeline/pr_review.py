@@ -11,7 +11,7 @@ from app.github.api import RepoAPI
 from app.github.errors import GitHubError, RateLimited, ServerError, Unprocessable
 from app.github.models import PRContext
 from app.jobs import Job
-from app.pipeline.deps import CHECK_NAME, Deps
+from app.pipeline.deps import CHECK_NAME, Deps, daily_budget_spent, record_spend
 from app.pipeline.ownership import OwnComment, has_human_reply, own_marked_comment, thread_state
 from app.queue.base import JobSupersededError
 from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_repo_config
@@ -228,7 +228,7 @@ class PullRequestReview:
         result = await review(request, model=model)
         if over_budget:
             result = result.model_copy(update={"errors": [*result.errors, f"skipped: budget ({over_budget})"]})
-        await self._spend(result)
+        await record_spend(self.deps, self.job, result.usage)
         self.report.result = result
         threads = thread_state(ctx.threads, self.deps.identity, head)
         earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)
@@ -283,26 +283,13 @@ class PullRequestReview:
         ledger = self.deps.ledger
         if ledger is None:
             return None
-        if await ledger.tokens_today(self._scope) >= settings.archbot_daily_token_budget:
+        if await daily_budget_spent(self.deps, self.job):
             return f"the installation's daily {settings.archbot_daily_token_budget:,} tokens are spent"
         limit = settings.archbot_reviews_per_pr_per_hour
         cadence_key = f"review:{self.job.repo}#{self.job.number}"
         if not await ledger.try_record(cadence_key, since=self.deps.clock() - 3600, limit=limit):
             return f"at most {limit} model reviews per pull request per hour"
         return None
-
-    @property
-    def _scope(self) -> str:
-        return f"inst:{self.job.installation_id or 0}"
-
-    async def _spend(self, result: ReviewResult) -> None:
-        usage = result.usage
-        self.deps.metrics.model_tokens.labels(kind="input").inc(usage.input_tokens)
-        self.deps.metrics.model_tokens.labels(kind="output").inc(usage.output_tokens)
-        self.deps.metrics.model_tokens.labels(kind="cache_read").inc(usage.cache_read_tokens)
-        self.deps.metrics.model_tokens.labels(kind="cache_write").inc(usage.cache_write_tokens)
-        if self.deps.ledger is not None and usage.total:
-            await self.deps.ledger.add_tokens(self._scope, usage.total)
 
     async def _files_to_review(
         self, files: list[FileDiff], previous: dict[str, object], head: str

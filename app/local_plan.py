@@ -13,9 +13,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TextIO
 
+from app.pipeline.deps import build_model_provider
 from app.review.design import DEFAULT_DOCUMENT_CHARS, clarify, fit_text, has_key_facts, make_plan
 from app.review.design_render import render_plan, render_questions
-from app.review.llm import LLMConfig, LLMError, ReviewModel, SpendLimitError, build_client
+from app.review.llm import LLMError, ReviewModel, SpendLimitError
 from app.review.models import TokenUsage
 from app.review.prompts import PromptError
 from app.settings import Settings
@@ -63,21 +64,11 @@ def _read(source: str, stdin: TextIO) -> str:
 
 async def _model_from(settings: Settings, stack: AsyncExitStack) -> ReviewModel:
     """A ReviewModel built from settings, its HTTP client closed with ``stack`` (credentials are checked)."""
-    client = build_client(
-        api_key=settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None,
-        auth_token=settings.anthropic_auth_token.get_secret_value() if settings.anthropic_auth_token else None,
-        base_url=settings.anthropic_base_url,
-        timeout=settings.archbot_model_timeout,
-        max_retries=2,
-    )
-    await stack.enter_async_context(client)
-    config = LLMConfig(
-        model=settings.archbot_model,
-        max_tokens=PLAN_MAX_TOKENS,
-        request_timeout=settings.archbot_model_timeout,
-        deadline=settings.archbot_review_deadline,
-    )
-    return ReviewModel(client, config)
+    provider = build_model_provider(settings, max_tokens=PLAN_MAX_TOKENS)
+    if provider is None:
+        raise LLMError("no model credentials: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN")
+    stack.push_async_callback(provider.aclose)
+    return provider.model()
 
 
 def _usage_line(usage: TokenUsage) -> str:

@@ -42,8 +42,9 @@ class ModelProvider:
         await self._client.close()
 
 
-def build_model_provider(settings: Settings) -> ModelProvider | None:
-    """The model from settings, or None without credentials (then reviews are static-only)."""
+def build_model_provider(settings: Settings, *, max_tokens: int | None = None) -> ModelProvider | None:
+    """The model from settings, or None without credentials (then reviews are static-only).
+    ``max_tokens`` raises the answer limit for long outputs (plans)."""
     if not settings.has_model_credentials():
         return None
     config = LLMConfig(
@@ -51,6 +52,8 @@ def build_model_provider(settings: Settings) -> ModelProvider | None:
         request_timeout=settings.archbot_model_timeout,
         deadline=settings.archbot_review_deadline,
     )
+    if max_tokens is not None:
+        config = dataclasses.replace(config, max_tokens=max_tokens)
     client = build_client(
         api_key=settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None,
         auth_token=settings.anthropic_auth_token.get_secret_value() if settings.anthropic_auth_token else None,

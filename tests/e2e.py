@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.usage import SQLiteUsageLedger
 from app.web import WebhookConfig, create_app
 from app.worker import Worker
+from tests.fakeclock import FakeClock
 from tests.fakegithub import FakeGitHub
 from tests.fakemodel import FakeModel
 from tests.webhook_helpers import SECRET, load_payload, signed_headers
@@ -31,16 +32,6 @@ BASE = "b" * 40
 SHA1 = "1" * 40
 SHA2 = "2" * 40
 SHA3 = "3" * 40
-
-
-class Clock:
-    """A settable clock for the queue (retry delays) without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def no_sleep(_: float) -> None:
@@ -74,7 +65,7 @@ class Harness:
     client: httpx.AsyncClient
     worker: Worker
     deps: Deps
-    clock: Clock
+    clock: FakeClock
     deliveries: list[httpx.Response] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -115,7 +106,7 @@ async def make_harness(
     if REPO not in fake.repos:  # a second harness on the same fake is a restarted process
         fake.add_repo(REPO, files={".github/archbot.yml": config} if config is not None else {})
     model = FakeModel()
-    clock = Clock()
+    clock = FakeClock(1_800_000_000.0)
     queue = SQLiteJobQueue(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock)
     factory = GitHubFactory(
         api_url="http://gh.test",

@@ -23,19 +23,7 @@ from app.queue import (
     open_queue,
     sqlite_path_from_url,
 )
-
-
-class FakeClock:
-    """A clock that only moves when told."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fakeclock import FakeClock
 
 
 class Backend:

@@ -13,6 +13,7 @@ import pytest
 from app.jobs import Job, JobKind
 from app.queue.sqlite import SQLiteJobQueue
 from app.usage import SQLiteUsageLedger, UsageLedger, utc_day
+from tests.fakeclock import FakeClock
 
 # 2026-03-10 23:00:00 UTC: one hour before a UTC day rolls over.
 LATE_EVENING = dt.datetime(2026, 3, 10, 23, 0, tzinfo=dt.UTC).timestamp()
@@ -20,22 +21,9 @@ HOUR = 3600.0
 DAY = 86_400.0
 
 
-class FakeClock:
-    """A clock that only moves when told."""
-
-    def __init__(self, start: float = LATE_EVENING) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(LATE_EVENING)
 
 
 @pytest.fixture

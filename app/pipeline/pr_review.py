@@ -12,7 +12,7 @@ from app.github.errors import GitHubError, RateLimited, ServerError, Unprocessab
 from app.github.models import PRContext
 from app.jobs import Job
 from app.pipeline.deps import CHECK_NAME, Deps, daily_budget_spent, record_spend
-from app.pipeline.ownership import OwnComment, has_human_reply, own_marked_comment, thread_state
+from app.pipeline.ownership import OwnComment, ThreadState, has_human_reply, own_marked_comment, thread_state
 from app.queue.base import JobSupersededError
 from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_repo_config
 from app.review.design_docs import design_doc_files
@@ -273,7 +273,7 @@ class PullRequestReview:
         reviewed = {f.path for f in review_files} | (
             {t.comments[0].path for t in ctx.threads if t.comments} if incremental_from is None else set()
         )
-        await self._reconcile(ctx, result, reviewed, namespaces)
+        await self._reconcile(ctx, threads, result, reviewed, namespaces)
 
     async def _over_budget(self, previous: dict[str, object]) -> str | None:
         """Why the model must not be called for this run (token caps per PR and per installation/day)."""
@@ -361,11 +361,15 @@ class PullRequestReview:
         self.report.conclusion = conclusion
 
     async def _reconcile(
-        self, ctx: PRContext, result: ReviewResult, reviewed_paths: set[str], namespaces: set[str]
+        self,
+        ctx: PRContext,
+        state: ThreadState,
+        result: ReviewResult,
+        reviewed_paths: set[str],
+        namespaces: set[str],
     ) -> None:
         """Resolve archbot's own threads whose finding is gone, in the files this run looked at and in
         the namespaces (static, model) that ran; best-effort: a failure never loses the review."""
-        state = thread_state(ctx.threads, self.deps.identity, None)
         current = {f.fingerprint for f in result.findings}
         by_thread: dict[str, list[str]] = {}
         for fp, thread in state.posted.items():

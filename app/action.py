@@ -28,7 +28,6 @@ Safety in a workflow:
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 import sys
 from collections.abc import Sequence
@@ -160,9 +159,7 @@ async def run_action(
     to ``out`` too, inside the no-commands block (the CLI always does)."""
     with WorkflowLog(out) as log:
         if configure_logs:  # every log line, archbot's and the libraries', goes inside the block
-            configure_logging(settings.archbot_log_level)
-            structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=out))
-            logging.basicConfig(stream=out, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+            configure_logging(settings.archbot_log_level, fmt=settings.archbot_log_format or "json", stream=out)
         outcome = Outcome()
         try:
             await _handle_event(settings, log, outcome, factory)

@@ -1,51 +1,189 @@
-"""The ``archbot`` console script: serve, worker, review, plan, action, send-test-delivery."""
+"""The ``archbot`` console script: serve, worker, review, plan, action, schema, send-test-delivery.
+
+Logging is configured here, once per process, on stderr (``app.logs``); stdout is for the document a
+subcommand prints. Exit codes: 0 done, 1 a finding at ``--fail-on`` or a failed model call (or a
+failed job), 2 usage, input or settings errors.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app import __version__
 from app.settings import Settings, SettingsError, load_settings
 
+SEVERITIES = ("none", "critical", "high", "medium", "low")
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="archbot", description="An architect's review for PRs and design docs.")
-    sub = p.add_subparsers(dest="command", required=True)
+EXIT_CODES = """\
+exit codes:
+  0  done (and no finding at or above --fail-on)
+  1  a finding at or above --fail-on, or a model call failed (the output says which files)
+  2  usage or input error: a bad option, an unreadable diff or config, a missing setting"""
 
-    serve = sub.add_parser("serve", help="run the GitHub App: webhook receiver + worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+REVIEW_EPILOG = f"""\
+examples:
+  git diff main... | archbot review --diff - --format sarif > archbot.sarif
+  archbot review --diff my.patch --repo-dir ../checkout --dry-run
 
-    sub.add_parser("worker", help="run only the worker (jobs from ARCHBOT_DATABASE_URL)")
+The deterministic checks read whole files of the new revision: from --repo-dir, or from the current
+directory when its files carry the diff's added lines. Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)
+for the model's review; without one archbot prints the deterministic findings only.
 
-    review = sub.add_parser("review", help="review a unified diff locally and print the review")
-    review.add_argument("--diff", required=True, help="diff file, or - for stdin")
-    review.add_argument("--repo-dir", type=Path, help="checkout of the new revision (full files for checks)")
-    review.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
-    review.add_argument("--dry-run", action="store_true", help="show what would be sent; call no model")
-    review.add_argument("--config", type=Path, help="a .github/archbot.yml to apply (default: none)")
+{EXIT_CODES}"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's layout; wide enough for the option help."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+
+def _review_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    review = sub.add_parser(
+        "review",
+        help="review a unified diff locally and print the review",
+        description="Review a unified diff: deterministic security and concurrency checks, and with a model "
+        "key the architect's review. stdout holds only the document; messages go to stderr.",
+        epilog=REVIEW_EPILOG,
+        formatter_class=_Formatter,
+    )
+    review.add_argument("--diff", required=True, metavar="FILE", help="the diff to review, or - for stdin (required)")
+    review.add_argument(
+        "--repo-dir",
+        type=Path,
+        metavar="DIR",
+        help="checkout of the new revision; the static checks read whole files from it "
+        "(default: the current directory, when its files match the diff)",
+    )
+    review.add_argument(
+        "--format",
+        choices=("markdown", "json", "sarif"),
+        default="markdown",
+        help="output document: markdown, json (schema: `archbot schema review-json`) or sarif 2.1.0 "
+        "(default: %(default)s)",
+    )
+    review.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="none",
+        metavar="SEVERITY",
+        help="exit 1 when a finding reaches this severity: none, critical, high, medium, low (default: %(default)s)",
+    )
+    review.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="call no model: show the deterministic findings and what would be sent, with token estimates",
+    )
+    review.add_argument(
+        "--config", type=Path, metavar="FILE", help="a .github/archbot.yml to apply (default: none, the defaults)"
+    )
     review.add_argument("--no-static", action="store_true", help="skip the deterministic checks")
+    return review
 
-    plan = sub.add_parser("plan", help="clarifying questions or an implementation plan for a design doc")
-    plan.add_argument("file", help="Markdown file, or - for stdin")
-    plan.add_argument("--now", action="store_true", help="plan now, even if key facts are missing")
 
-    sub.add_parser("action", help="run inside a GitHub Actions workflow (reads GITHUB_EVENT_PATH)")
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    p = argparse.ArgumentParser(
+        prog="archbot",
+        description="An architect's review for pull requests and design docs.",
+        epilog=EXIT_CODES,
+        formatter_class=_Formatter,
+    )
+    p.add_argument("--version", action="version", version=f"archbot {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    send = sub.add_parser("send-test-delivery", help="send a signed test delivery to a running server")
-    send.add_argument("--url", default="http://127.0.0.1:8000/webhook")
-    send.add_argument("--event", default="ping", help="ping (default) or pull_request")
-    return p
+    serve = sub.add_parser(
+        "serve",
+        help="run the GitHub App: webhook receiver + worker",
+        description="Run the GitHub App: POST /webhook, GET /healthz /readyz /metrics, and the worker. Needs "
+        "GITHUB_APP_ID, GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET.",
+        formatter_class=_Formatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+
+    sub.add_parser(
+        "worker",
+        help="run only the worker (jobs from ARCHBOT_DATABASE_URL)",
+        description="Run jobs from the store in ARCHBOT_DATABASE_URL without receiving webhooks. Needs "
+        "GITHUB_APP_ID and GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH).",
+        formatter_class=_Formatter,
+    )
+
+    review = _review_parser(sub)
+
+    plan = sub.add_parser(
+        "plan",
+        help="clarifying questions or an implementation plan for a design doc",
+        description="Ask the clarifying questions a design doc leaves open, or write its implementation "
+        "plan. Needs model credentials: ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN).",
+        epilog=EXIT_CODES.replace("a finding at or above --fail-on, or ", ""),
+        formatter_class=_Formatter,
+    )
+    plan.add_argument("file", metavar="FILE", help="the design doc (Markdown), or - for stdin")
+    plan.add_argument("--now", action="store_true", help="plan now, stating missing facts as assumptions")
+
+    sub.add_parser(
+        "action",
+        help="run inside a GitHub Actions workflow (reads GITHUB_EVENT_PATH)",
+        description="Run inside a GitHub Actions workflow: reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH and "
+        "GITHUB_TOKEN; see action.yml for the inputs.",
+        formatter_class=_Formatter,
+    )
+
+    schema = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of an output format",
+        description="Print the JSON Schema of an output format.",
+        formatter_class=_Formatter,
+    )
+    schema.add_argument("name", choices=("review-json",), help="review-json: the document of `review --format json`")
+
+    send = sub.add_parser(
+        "send-test-delivery",
+        help="send a signed test delivery to a running server",
+        description="Sign a test delivery with GITHUB_WEBHOOK_SECRET and send it to a running `archbot serve`.",
+        formatter_class=_Formatter,
+    )
+    send.add_argument(
+        "--url", default="http://127.0.0.1:8000/webhook", help="the server's webhook URL (default: %(default)s)"
+    )
+    send.add_argument("--event", default="ping", choices=("ping",), help="the event to send (default: %(default)s)")
+    subparsers = {"serve": serve, "review": review, "plan": plan, "schema": schema, "send-test-delivery": send}
+    subparsers.update({name: sub.choices[name] for name in ("worker", "action")})
+    return p, subparsers
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; an unknown option is reported with its subcommand's usage, not the top-level one."""
+    parser, subparsers = _parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        subparsers[args.command].error(f"unrecognized arguments: {' '.join(extras)}")
+    if args.command == "review" and args.repo_dir is not None and not args.repo_dir.is_dir():
+        subparsers["review"].error(f"--repo-dir {args.repo_dir}: not a directory")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 1 findings gate or failure, 2 usage/settings)."""
-    args = _parser().parse_args(argv)
+    """Entry point; the process exit code (see the module docstring)."""
+    args = _parse(argv)
+    if args.command == "schema":
+        from app.review.report import review_json_schema
+
+        sys.stdout.write(json.dumps(review_json_schema(), indent=2) + "\n")
+        return 0
     try:
         settings = load_settings()
+        if args.command != "action":  # the action logs inside its workflow-command guard (app.action)
+            from app.logs import configure_logging
+
+            configure_logging(settings.archbot_log_level, fmt=settings.archbot_log_format)
         return asyncio.run(_run(args, settings)) if args.command != "serve" else _serve(args, settings)
     except SettingsError as exc:
         sys.stderr.write(f"archbot: {exc}\n")
@@ -62,17 +200,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "review":
-        from app.local import run_review
+        from app.local import Options, run_review
 
-        return await run_review(
-            settings,
+        options = Options(
             diff=args.diff,
             repo_dir=args.repo_dir,
             output_format=args.format,
             dry_run=args.dry_run,
             config_path=args.config,
             static=not args.no_static,
+            fail_on=args.fail_on,
         )
+        return await run_review(settings, options)
     if args.command == "plan":
         from app.local_plan import run_plan
 

@@ -1,29 +1,57 @@
-"""``archbot review`` on a laptop: read a diff (and optionally the checkout), review, print."""
+"""``archbot review`` on a laptop: read a diff and the checkout, review, print one document.
+
+stdout holds only the document (Markdown, JSON or SARIF); everything else — progress, the hint about
+credentials, one line per kind of model failure — goes to stderr. Exit codes: 0 done, 1 a finding
+at ``--fail-on`` or a failed model call, 2 usage or input errors.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from app import __version__
+from app.local_checkout import find_checkout
 from app.pipeline.deps import build_model_provider
 from app.repo_config import RepoConfig, parse_repo_config
 from app.review.budget import ReviewPlan
-from app.review.diff import DiffParseError, FileDiff, parse_diff
-from app.review.engine import Prepared, ReviewRequest, prepare, review
+from app.review.diff import DiffParseError, parse_diff
+from app.review.engine import ReviewRequest, prepare, review
 from app.review.llm import LLMError, ReviewModel
-from app.review.models import ReviewResult
+from app.review.models import SEVERITY_ORDER, CallFailure, ReviewResult, Severity
 from app.review.render import render_markdown_review, render_sarif
+from app.review.report import build_report, call_plan
 from app.settings import Settings
+
+EXIT_OK = 0
+EXIT_FINDINGS_OR_MODEL_ERRORS = 1
+EXIT_USAGE = 2
 
 NO_KEY_HINT = (
     "archbot: no model credentials, so this is the offline review (deterministic checks only).\n"
     "         Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN, with ANTHROPIC_BASE_URL for a gateway)\n"
     "         for the architect's review; --dry-run shows what would be sent.\n"
 )
+
+# What a user can do about each kind of failed model call (the kinds are archbot's error classes).
+FAILURE_ADVICE = {
+    "LLMUnavailable": "check the network and ANTHROPIC_BASE_URL, then run again",
+    "DeadlineExceeded": "the model was slow; run again, or raise ARCHBOT_REVIEW_DEADLINE",
+    "SpendLimitError": "the organisation's spend limit is reached; raise it in the Anthropic console",
+    "InvalidToolOutput": "the model's answer did not fit the review schema twice; run again",
+    "ModelDeclined": "the model declined to review these files; review them by hand",
+}
+DEFAULT_ADVICE = "check ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) and ARCHBOT_MODEL, then run again"
+
+
+class InputError(Exception):
+    """The diff, the checkout or the config cannot be used; the message says which and why."""
 
 
 def read_source(source: str, stdin: TextIO) -> str:
@@ -33,29 +61,17 @@ def read_source(source: str, stdin: TextIO) -> str:
     return Path(source).read_text(encoding="utf-8", errors="replace")
 
 
-def read_contents(files: list[FileDiff], repo_dir: Path | None) -> dict[str, str | None]:
-    """New file texts from a checkout; paths that escape the checkout are refused."""
-    if repo_dir is None:
-        return {}
-    root = repo_dir.resolve()
-    contents: dict[str, str | None] = {}
-    for f in files:
-        target = (root / f.path).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
-            contents[f.path] = None
-            continue
-        contents[f.path] = target.read_text(encoding="utf-8", errors="replace")
-    return contents
-
-
-def model_from_settings(settings: Settings, model_name: str | None = None) -> ReviewModel | None:
-    """The model client, or None without credentials (the offline review)."""
+def model_from_settings(settings: Settings, stack: AsyncExitStack, model_name: str | None = None) -> ReviewModel | None:
+    """The model client (closed with ``stack``), or None without credentials (the offline review)."""
     provider = build_model_provider(settings)
-    return provider.model(model_name) if provider is not None else None
+    if provider is None:
+        return None
+    stack.push_async_callback(provider.aclose)
+    return provider.model(model_name)
 
 
-def render_dry_run(plan: ReviewPlan, prepared: Prepared) -> str:
-    """Every file of the diff with its fate, and the token estimate of each model call."""
+def render_call_plan(plan: ReviewPlan) -> str:
+    """The model calls a dry run would make: files per call and token estimates."""
     lines = ["## Dry run: what would be sent to the model", ""]
     lines.append(f"{len(plan.chunks)} model call(s), about {plan.total_tokens:,} input tokens in all.")
     lines.append("")
@@ -64,79 +80,127 @@ def render_dry_run(plan: ReviewPlan, prepared: Prepared) -> str:
         for f in chunk.files:
             part = f" (part {f.part})" if f.part else ""
             lines.append(f"  - `{f.path}`{part}: {len(f.hunks)} hunk(s)")
-    if plan.not_reviewed:
-        lines += ["", "**Not reviewed:**"]
-        lines += [f"- `{n.path}`: {n.reason}" + (f" ({n.hunks} hunk(s))" if n.hunks else "") for n in plan.not_reviewed]
-    if prepared.static.not_analysed:
-        lines += ["", "**Not analysed by the static checks:**"]
-        lines += [f"- `{n.path}`: {n.reason}" for n in prepared.static.not_analysed]
     return "\n".join(lines) + "\n"
 
 
-def _emit(result: ReviewResult, output_format: str, out: TextIO) -> None:
-    if output_format == "json":
-        out.write(result.model_dump_json(indent=2) + "\n")
-    elif output_format == "sarif":
-        out.write(json.dumps(render_sarif(result, tool_version=__version__), indent=2) + "\n")
-    else:
-        out.write(render_markdown_review(result))
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    diff: str
+    repo_dir: Path | None
+    output_format: str
+    dry_run: bool
+    config_path: Path | None
+    static: bool = True
+    fail_on: str = "none"
 
 
-def _load_request(
-    diff: str, stdin: TextIO, repo_dir: Path | None, config_path: Path | None, static: bool
-) -> tuple[ReviewRequest, str | None]:
+def _load_request(options: Options, stdin: TextIO, cwd: Path) -> tuple[ReviewRequest, str | None]:
     """Read the diff, the checkout's files and the config (blocking I/O, run in a thread)."""
-    files = parse_diff(read_source(diff, stdin))
-    loaded = parse_repo_config(config_path.read_text(encoding="utf-8")) if config_path else None
-    config = loaded.config if loaded else RepoConfig()
+    try:
+        text = read_source(options.diff, stdin)
+    except OSError as exc:
+        raise InputError(f"cannot read the diff {options.diff!r}: {exc.strerror or exc}") from None
+    try:
+        files = parse_diff(text)
+    except DiffParseError as exc:
+        raise InputError(f"the diff cannot be read: {exc}") from None
+    try:
+        loaded = parse_repo_config(options.config_path.read_text(encoding="utf-8")) if options.config_path else None
+    except OSError as exc:
+        raise InputError(f"cannot read the config {options.config_path}: {exc.strerror or exc}") from None
+    checkout = find_checkout(files, options.repo_dir, cwd)
     request = ReviewRequest(
         anchor_files=files,
         review_files=files,
-        contents=read_contents(files, repo_dir),
-        config=config,
-        run_static=static,
+        contents=checkout.contents,
+        config=loaded.config if loaded else RepoConfig(),
+        run_static=options.static,
+        content_problems=checkout.problems,
     )
     return request, loaded.problem if loaded else None
 
 
+def failure_lines(failures: Sequence[CallFailure], calls: int) -> list[str]:
+    """One stderr line per kind of failed model call: what failed, how many calls, what to do."""
+    lines = []
+    for failure in failures:
+        advice = FAILURE_ADVICE.get(failure.kind, DEFAULT_ADVICE)
+        lines.append(
+            f"archbot: {failure.chunks} of {calls} model call(s) failed: {failure.message} ({failure.kind});"
+            f" their {failure.files} file(s) are listed as not reviewed; {advice}\n"
+        )
+    return lines
+
+
+def reaches(result: ReviewResult, fail_on: str) -> list[str]:
+    """Titles of the findings at or above the ``--fail-on`` severity (none for ``none``)."""
+    if fail_on == "none":
+        return []
+    bar = SEVERITY_ORDER[Severity(fail_on)]
+    return [f.title for f in result.findings if SEVERITY_ORDER[f.severity] <= bar]
+
+
+def _document(result: ReviewResult, plan: ReviewPlan, options: Options) -> str:
+    """The one document stdout carries."""
+    if options.output_format == "json":
+        report = build_report(result, plan, version=__version__, dry_run=options.dry_run)
+        return report.model_dump_json(indent=2) + "\n"
+    if options.output_format == "sarif":
+        sarif = render_sarif(result, tool_version=__version__)
+        run_properties = sarif["runs"][0].setdefault("properties", {})
+        run_properties["archbot"] = {
+            "dryRun": options.dry_run,
+            "plan": call_plan(plan).model_dump(mode="json"),
+        }
+        return json.dumps(sarif, indent=2) + "\n"
+    text = render_markdown_review(result)
+    return render_call_plan(plan) + "\n" + text if options.dry_run else text
+
+
 async def run_review(
     settings: Settings,
+    options: Options,
     *,
-    diff: str,
-    repo_dir: Path | None,
-    output_format: str,
-    dry_run: bool,
-    config_path: Path | None,
-    static: bool = True,
     stdin: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     model: ReviewModel | None = None,
+    cwd: Path | None = None,
 ) -> int:
-    """The CLI review. Exit 0 on a finished review, 1 when the model failed, 2 on bad input."""
+    """The CLI review; the process exit code (see the module docstring)."""
     try:
-        request, problem = await asyncio.to_thread(_load_request, diff, stdin, repo_dir, config_path, static)
-    except (OSError, DiffParseError) as exc:
-        err.write(f"archbot: cannot read the diff or config: {exc}\n")
-        return 2
+        request, problem = await asyncio.to_thread(_load_request, options, stdin, cwd or Path.cwd())
+    except InputError as exc:
+        err.write(f"archbot: {exc}\n")
+        return EXIT_USAGE
     if problem:
-        err.write(f"archbot: {config_path} is invalid ({problem}); using the defaults\n")
-    config = request.config
+        err.write(f"archbot: {options.config_path} is invalid ({problem}); using the defaults\n")
     prepared = await asyncio.to_thread(prepare, request)  # ruff runs as a subprocess: off the event loop
-    model = model if model is not None else (None if dry_run else model_from_settings(settings, config.model))
-    if model is None and not dry_run:
-        err.write(NO_KEY_HINT)
-    if (dry_run or model is None) and output_format == "markdown":
-        out.write(render_dry_run(prepared.plan, prepared) + "\n")
 
     def progress(done: int, total: int) -> None:
         if total > 1:
             err.write(f"archbot: reviewed {done}/{total} chunks\n")
 
-    try:
-        result = await review(request, model=None if dry_run else model, prepared=prepared, on_progress=progress)
-    except LLMError as exc:
-        err.write(f"archbot: the model call failed: {exc}\n")
-        return 1
-    _emit(result, output_format, out)
-    return 1 if result.errors else 0
+    async with AsyncExitStack() as stack:
+        if model is None and not options.dry_run:
+            model = model_from_settings(settings, stack, request.config.model)
+            if model is None:
+                err.write(NO_KEY_HINT)
+        try:
+            result = await review(
+                request, model=None if options.dry_run else model, prepared=prepared, on_progress=progress
+            )
+        except LLMError as exc:
+            err.write(f"archbot: the model call failed: {exc}\n")
+            return EXIT_FINDINGS_OR_MODEL_ERRORS
+    out.write(_document(result, prepared.plan, options))
+    for line in failure_lines(result.failures, result.model_calls):
+        err.write(line)
+    for error in result.errors[sum(f.chunks for f in result.failures) :]:
+        err.write(f"archbot: {error}\n")
+    gate = reaches(result, options.fail_on)
+    if gate:
+        err.write(f"archbot: {len(gate)} finding(s) at or above --fail-on {options.fail_on}\n")
+    return EXIT_FINDINGS_OR_MODEL_ERRORS if result.errors or gate else EXIT_OK

@@ -95,14 +95,14 @@ async def run_plan(
     """
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
-    if model is None and not settings.has_model_credentials():
-        err.write(NO_CREDENTIALS_MESSAGE)
-        return 2
-    try:
+    try:  # the input first: a missing file is the first thing to fix, whatever the credentials
         text = _read(source, stdin if stdin is not None else sys.stdin)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         err.write(f"archbot: cannot read the document {source!r}: {reason}\n")
+        return 2
+    if model is None and not settings.has_model_credentials():
+        err.write(NO_CREDENTIALS_MESSAGE)
         return 2
     name = "standard input" if source == "-" else Path(source).name
     document, cut_note = fit_text(text, max_chars=DEFAULT_DOCUMENT_CHARS)

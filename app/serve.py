@@ -39,7 +39,6 @@ from app.github.client import GitHubFactory, SharedTransport
 from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.handlers import build_router
-from app.logs import configure_logging
 from app.metrics import Metrics
 from app.pipeline.deps import Deps, build_model_provider
 from app.pipeline.runner import JobRunner
@@ -323,7 +322,6 @@ async def _serve(
 def serve(settings: Settings, *, host: str, port: int) -> int:
     """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop)."""
     settings.require_app()
-    configure_logging(settings.archbot_log_level)
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
     factory = github_factory(settings, transport)
@@ -341,7 +339,6 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
 async def run_worker_only(settings: Settings) -> int:
     """A worker without the receiver (a second process on the same store)."""
     settings.require_app()
-    configure_logging(settings.archbot_log_level)
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
     factory = github_factory(settings, transport)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     archbot_max_body_bytes: int = Field(default=MAX_WEBHOOK_BYTES, gt=0)
     archbot_worker_concurrency: int = Field(default=2, ge=1, le=32)
     archbot_log_level: str = "INFO"
+    archbot_log_format: Literal["json", "console"] | None = None  # unset: console on a terminal, else json
     archbot_github_timeout: float = Field(default=10.0, gt=0)
     archbot_model_timeout: float = Field(default=120.0, gt=0)
     archbot_review_deadline: float = Field(default=600.0, gt=0)

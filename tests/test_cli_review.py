@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.local import run_review
+from app.local import Options, run_review
 from app.settings import Settings
 from tests.fakemodel import FakeModel
 
@@ -100,11 +100,7 @@ async def test_model_review_fuses_static_and_model_findings() -> None:
     out, err = io.StringIO(), io.StringIO()
     code = await run_review(
         Settings(),
-        diff=str(EXAMPLE),
-        repo_dir=EXAMPLE_DIR,
-        output_format="json",
-        dry_run=False,
-        config_path=None,
+        Options(diff=str(EXAMPLE), repo_dir=EXAMPLE_DIR, output_format="json", dry_run=False, config_path=None),
         out=out,
         err=err,
         model=fake.provider().model(),
@@ -126,11 +122,7 @@ async def test_dry_run_calls_no_model(fmt: str) -> None:
     out = io.StringIO()
     code = await run_review(
         Settings(),
-        diff=str(EXAMPLE),
-        repo_dir=EXAMPLE_DIR,
-        output_format=fmt,
-        dry_run=True,
-        config_path=None,
+        Options(diff=str(EXAMPLE), repo_dir=EXAMPLE_DIR, output_format=fmt, dry_run=True, config_path=None),
         out=out,
         err=io.StringIO(),
         model=fake.provider().model(),

@@ -30,6 +30,7 @@ from app.review.diff import FileDiff, FileStatus, filter_files
 from app.review.findings import fuse_static_and_model, merge_findings, validate_findings
 from app.review.llm import REVIEW_TOOL_NAME, LLMError, ReviewModel, SpendLimitError
 from app.review.models import (
+    CallFailure,
     DismissedStatic,
     Finding,
     ModelReview,
@@ -67,6 +68,7 @@ class ReviewRequest:
     body: str = ""
     budgets: Budgets = field(default_factory=Budgets)
     run_static: bool = True
+    content_problems: Mapping[str, str] = field(default_factory=dict)  # path -> why its text is not usable
 
 
 @dataclass
@@ -85,20 +87,33 @@ class Prepared:
     design_docs: list[FileDiff] = field(default_factory=list)
 
 
+REASON_NO_FULL_TEXT = "full file not available for static checks"
+
+
+def is_changed_python(f: FileDiff) -> bool:
+    """A Python file with added lines: what the static engine looks at."""
+    return f.path.endswith((".py", ".pyi")) and bool(f.added_lines)
+
+
 def changed_python(
-    files: Sequence[FileDiff], contents: Mapping[str, str | None]
+    files: Sequence[FileDiff], contents: Mapping[str, str | None], problems: Mapping[str, str] | None = None
 ) -> tuple[list[ChangedPython], list[NotReviewed]]:
-    """The Python files the static engine can analyse, and those it cannot (no full text available)."""
+    """The Python files the static engine can analyse, and those it cannot (no usable full text).
+
+    ``problems`` says why a file's text is missing (a checkout at another revision, say); a new
+    file's text is rebuilt from the diff itself, which holds all of it.
+    """
     ready: list[ChangedPython] = []
     missing: list[NotReviewed] = []
     for f in files:
-        if not f.path.endswith((".py", ".pyi")) or not f.added_lines:
+        if not is_changed_python(f):
             continue
         text = contents.get(f.path)
         if text is None and f.status is FileStatus.ADDED:
             text = "\n".join(line.text for hunk in f.hunks for line in hunk.lines if line.kind != "-") + "\n"
         if text is None:
-            missing.append(NotReviewed(path=f.path, reason="full file not available for static checks"))
+            reason = (problems or {}).get(f.path, REASON_NO_FULL_TEXT)
+            missing.append(NotReviewed(path=f.path, reason=reason))
             continue
         ready.append(ChangedPython(path=f.path, source=text, changed_lines=frozenset(f.added_lines)))
     return ready, missing
@@ -138,7 +153,7 @@ def prepare(request: ReviewRequest) -> Prepared:
     static = StaticReport(findings=[], not_analysed=[], rules_run=0)
     missing: list[NotReviewed] = []
     if request.run_static:
-        ready, missing = changed_python(code, request.contents)
+        ready, missing = changed_python(code, request.contents, request.content_problems)
         if ready:
             static = analyse(ready)
     plan = plan_review(
@@ -219,16 +234,23 @@ async def review(
         docs = DesignDocsResult()
     else:
         (outcomes, usage), docs = await _run_model(request, prepared, model, on_progress)
+    model_paths: set[str] = {path for path, _ in docs.sections}
+    failed: list[tuple[Chunk, LLMError]] = []
     if outcomes:
         for chunk, outcome in zip(plan.chunks, outcomes, strict=True):
             if isinstance(outcome, ModelReview):
                 summaries.append(outcome.summary)
                 model_findings += validate_findings(outcome.findings, request.anchor_files)
                 dismissed += outcome.dismissed_static
+                model_paths.update(f.path for f in chunk.files)
                 continue
+            failed.append((chunk, outcome))
             errors.append(_chunk_error(chunk, outcome))
             not_reviewed += [NotReviewed(path=f.path, reason=_reason(outcome), hunks=len(f.hunks)) for f in chunk.files]
     findings = fuse_static_and_model(prepared.static_findings, model_findings, dismissed)
+    python_files = [f.path for f in prepared.kept if is_changed_python(f)]
+    unanalysed = {n.path for n in prepared.static.not_analysed}
+    analysed = {p for p in python_files if p not in unanalysed} if request.run_static else set()
     summaries += [f"### Design doc: {_code_span(path)}\n\n{section}" for path, section in docs.sections]
     return ReviewResult(
         summary="\n\n".join(s.strip() for s in summaries if s.strip()),
@@ -238,7 +260,10 @@ async def review(
         usage=usage + docs.usage,
         model=model.config.model if model is not None else None,
         errors=[*errors, *docs.errors],
-        files_reviewed=plan.files_in_chunks + len(docs.sections) if model is not None else 0,
+        failures=_group_failures(failed),
+        files_reviewed=len(model_paths | analysed),
+        files_analysed=len(analysed),
+        python_files=len(python_files),
         model_calls=len(outcomes),
         model_calls_failed=sum(1 for outcome in outcomes if isinstance(outcome, LLMError)),
     )
@@ -291,6 +316,17 @@ def _reason(error: LLMError) -> str:
     if isinstance(error, SpendLimitError):
         return "skipped: model spend limit reached"
     return f"model call failed ({error.__class__.__name__})"
+
+
+def _group_failures(failed: Sequence[tuple[Chunk, LLMError]]) -> list[CallFailure]:
+    """Failed calls grouped by error class and message, in the order they first appear."""
+    groups: dict[tuple[str, str], CallFailure] = {}
+    for chunk, error in failed:
+        key = (type(error).__name__, str(error))
+        seen = groups.get(key)
+        files = len(chunk.files) + (seen.files if seen else 0)
+        groups[key] = CallFailure(kind=key[0], message=key[1], chunks=(seen.chunks if seen else 0) + 1, files=files)
+    return list(groups.values())
 
 
 def _chunk_error(chunk: Chunk, error: LLMError) -> str:

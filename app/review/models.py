@@ -164,6 +164,15 @@ class NotReviewed(BaseModel):
     hunks: int | None = None  # None: the whole file; N: N hunks of it
 
 
+class CallFailure(BaseModel):
+    """Model calls that failed the same way: what failed and how much of the review it cost."""
+
+    kind: str = Field(description="The error class, e.g. LLMUnavailable, SpendLimitError, ModelDeclined.")
+    message: str = Field(description="What failed, in archbot's words (no model or user text).")
+    chunks: int = Field(ge=1, description="How many model calls failed this way.")
+    files: int = Field(ge=0, description="How many files of those calls are listed as not reviewed.")
+
+
 class ReviewResult(BaseModel):
     """Everything one review produced: what the renderers and the poster need."""
 
@@ -174,6 +183,9 @@ class ReviewResult(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     model: str | None = None
     errors: list[str] = Field(default_factory=list)  # chunks that failed, reported not hidden
-    files_reviewed: int = 0
+    failures: list[CallFailure] = Field(default_factory=list)  # ``errors`` grouped by kind, for messages
+    files_reviewed: int = 0  # distinct files the model reviewed or the static checks analysed
+    files_analysed: int = 0  # changed Python files the static checks analysed
+    python_files: int = 0  # changed Python files with added lines (what the static checks could analyse)
     model_calls: int = 0  # chunks sent to the model
     model_calls_failed: int = 0  # of which failed (then their files are listed as not reviewed)

@@ -384,12 +384,28 @@ def render_summary(
     return _assemble(head, sections, tail, max_chars)
 
 
+def _static_coverage(result: ReviewResult) -> str:
+    """How many changed Python files the static checks analysed, and why the others were not."""
+    if not result.python_files:
+        return ""
+    files = _plural(result.python_files, "changed Python file")
+    line = f"**Static checks:** {result.files_analysed} of {files} analysed"
+    if result.files_analysed >= result.python_files:
+        return line + "."
+    reasons = Counter(_inline_md(n.reason, 300) for n in result.not_analysed)
+    why = "; ".join(f"{count} — {reason}" for reason, count in reasons.most_common())
+    return f"{line}; not analysed: {why}." if why else line + "."
+
+
 def render_markdown_review(result: ReviewResult) -> str:
     """The whole review as one Markdown document for the CLI: every finding, inline ones included."""
-    blocks = ["# archbot review"]
+    blocks = ["# archbot review", _static_coverage(result)]
     if result.summary.strip():
         blocks.append(sanitize_markdown(result.summary))
-    blocks.append(_severity_table(result.findings))
+    if not result.findings and not result.files_reviewed:
+        blocks.append("Nothing was analysed or reviewed, so there are no findings to report.")
+    else:
+        blocks.append(_severity_table(result.findings))
     findings = _sorted(result.findings)
     if findings:
         blocks.append(f"## Findings ({len(findings)})")

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from app.local import Options, run_review
+from app.review.report import review_json_schema
 from app.settings import Settings
 from tests.fakemodel import FakeModel
 
@@ -58,6 +59,7 @@ def test_no_key_prints_static_findings_and_how_to_set_one() -> None:
 def test_json_and_sarif_formats() -> None:
     as_json = archbot("review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--format", "json")
     result = json.loads(as_json.stdout)
+    jsonschema.Draft202012Validator(review_json_schema()).validate(result)
     assert result["findings"] and all(f["source"] == "static" for f in result["findings"])
     as_sarif = archbot("review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--format", "sarif")
     sarif = json.loads(as_sarif.stdout)
@@ -107,6 +109,7 @@ async def test_model_review_fuses_static_and_model_findings() -> None:
     )
     assert code == 0, err.getvalue()
     result = json.loads(out.getvalue())
+    jsonschema.Draft202012Validator(review_json_schema()).validate(result)
     titles = {f["title"] for f in result["findings"]}
     assert "Raw request logged" in titles
     assert not any(f["rule_id"] == "ARCH101" for f in result["findings"])  # dismissed with a reason
@@ -128,3 +131,5 @@ async def test_dry_run_calls_no_model(fmt: str) -> None:
         model=fake.provider().model(),
     )
     assert code == 0 and fake.requests == []
+    if fmt == "json":
+        jsonschema.Draft202012Validator(review_json_schema()).validate(json.loads(out.getvalue()))

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import TextIO
 
 from app import __version__
+from app.diff_input import load_diff_files
 from app.pipeline.deps import build_model_provider
 from app.repo_config import RepoConfig, parse_repo_config
 from app.review.budget import ReviewPlan
-from app.review.diff import DiffParseError, FileDiff, parse_diff
+from app.review.diff import DiffParseError, FileDiff
 from app.review.engine import Prepared, ReviewRequest, prepare, review
 from app.review.llm import LLMError, ReviewModel
 from app.review.models import ReviewResult
@@ -83,10 +84,10 @@ def _emit(result: ReviewResult, output_format: str, out: TextIO) -> None:
 
 
 def _load_request(
-    diff: str, stdin: TextIO, repo_dir: Path | None, config_path: Path | None, static: bool
+    diff: str, stdin: TextIO, repo_dir: Path | None, config_path: Path | None, static: bool, *, settings: Settings
 ) -> tuple[ReviewRequest, str | None]:
     """Read the diff, the checkout's files and the config (blocking I/O, run in a thread)."""
-    files = parse_diff(read_source(diff, stdin))
+    files = load_diff_files(diff, stdin, settings)  # byte cap, then the diff cap (app/diff_input.py)
     loaded = parse_repo_config(config_path.read_text(encoding="utf-8")) if config_path else None
     config = loaded.config if loaded else RepoConfig()
     request = ReviewRequest(
@@ -115,7 +116,9 @@ async def run_review(
 ) -> int:
     """The CLI review. Exit 0 on a finished review, 1 when the model failed, 2 on bad input."""
     try:
-        request, problem = await asyncio.to_thread(_load_request, diff, stdin, repo_dir, config_path, static)
+        request, problem = await asyncio.to_thread(
+            _load_request, diff, stdin, repo_dir, config_path, static, settings=settings
+        )
     except (OSError, DiffParseError) as exc:
         err.write(f"archbot: cannot read the diff or config: {exc}\n")
         return 2

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 from app import __version__
+from app.diff_input import load_diff_files
 from app.local_checkout import find_checkout
 from app.pipeline.deps import build_model_provider
 from app.repo_config import RepoConfig, parse_repo_config
 from app.review.budget import ReviewPlan
-from app.review.diff import DiffParseError, parse_diff
+from app.review.diff import DiffParseError
 from app.review.engine import ReviewRequest, prepare, review
 from app.review.llm import LLMError, ReviewModel
 from app.review.models import SEVERITY_ORDER, CallFailure, ReviewResult, Severity
@@ -52,13 +53,6 @@ DEFAULT_ADVICE = "check ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) and ARCHBOT_
 
 class InputError(Exception):
     """The diff, the checkout or the config cannot be used; the message says which and why."""
-
-
-def read_source(source: str, stdin: TextIO) -> str:
-    """A file's text, or stdin for ``-``; newlines are kept exactly (never strip a diff)."""
-    if source == "-":
-        return stdin.read()
-    return Path(source).read_text(encoding="utf-8", errors="replace")
 
 
 def model_from_settings(settings: Settings, stack: AsyncExitStack, model_name: str | None = None) -> ReviewModel | None:
@@ -96,14 +90,17 @@ class Options:
     fail_on: str = "none"
 
 
-def _load_request(options: Options, stdin: TextIO, cwd: Path) -> tuple[ReviewRequest, str | None]:
-    """Read the diff, the checkout's files and the config (blocking I/O, run in a thread)."""
+def _load_request(
+    options: Options, stdin: TextIO, cwd: Path, settings: Settings
+) -> tuple[ReviewRequest, str | None]:
+    """Read the diff (byte cap, then diff cap: app/diff_input.py), the checkout's files and the config.
+
+    Blocking I/O: run in a thread.
+    """
     try:
-        text = read_source(options.diff, stdin)
+        files = load_diff_files(options.diff, stdin, settings)
     except OSError as exc:
         raise InputError(f"cannot read the diff {options.diff!r}: {exc.strerror or exc}") from None
-    try:
-        files = parse_diff(text)
     except DiffParseError as exc:
         raise InputError(f"the diff cannot be read: {exc}") from None
     try:
@@ -171,7 +168,7 @@ async def run_review(
 ) -> int:
     """The CLI review; the process exit code (see the module docstring)."""
     try:
-        request, problem = await asyncio.to_thread(_load_request, options, stdin, cwd or Path.cwd())
+        request, problem = await asyncio.to_thread(_load_request, options, stdin, cwd or Path.cwd(), settings)
     except InputError as exc:
         err.write(f"archbot: {exc}\n")
         return EXIT_USAGE

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     archbot_commands_per_issue_per_hour: int = Field(default=10, ge=0)
     archbot_reviews_per_pr_per_hour: int = Field(default=6, ge=0)  # model reviews; static checks always run
 
+    # Diff caps (README "Big diffs"): beyond them the highest-risk files that fit are reviewed and the
+    # rest named as not reviewed; the CLI refuses to read a diff over archbot_max_diff_bytes.
+    archbot_max_diff_lines: int = Field(default=20_000, ge=1)  # = app.review.diff_caps defaults
+    archbot_max_diff_files: int = Field(default=300, ge=1)
+    archbot_max_diff_bytes: int = Field(default=64 * 1024 * 1024, ge=1)  # 64 MiB
+
     @model_validator(mode="after")
     def _one_private_key_source(self) -> Settings:
         if self.github_private_key is not None and self.github_private_key_path is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from app.diff_input import diff_caps
 from app.github.api import RepoAPI
 from app.github.errors import GitHubError, RateLimited, ServerError, Unprocessable
 from app.github.models import PRContext
@@ -16,13 +17,21 @@ from app.pipeline.ownership import OwnComment, ThreadState, has_human_reply, own
 from app.queue.base import JobSupersededError
 from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_repo_config
 from app.review.design_docs import design_doc_files
-from app.review.diff import FileDiff, parse_diff, parse_file_patch
+from app.review.diff import FileDiff
+from app.review.diff_caps import CappedDiff, DiffCaps, apply_caps
+from app.review.diff_index import index_diff, index_file_rows
 from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
 from app.review.llm import LLMError, SpendLimitError
 from app.review.markers import render_marker
 from app.review.models import Finding, Placement, ReviewResult, Severity
-from app.review.render import render_annotations, render_check_output, render_inline_comment, render_summary
+from app.review.render import (
+    SUMMARY_MAX_CHARS,
+    render_annotations,
+    render_check_output,
+    render_inline_comment,
+    render_summary,
+)
 
 MAX_CONTENT_FILES = 60  # full texts fetched for the static engine (changed Python files, biggest first)
 MAX_DESIGN_DOCS = 5
@@ -44,21 +53,13 @@ class PostReport:
     resolved_threads: int = 0
 
 
-async def fetch_diff(api: RepoAPI, number: int) -> list[FileDiff]:
-    """The PR diff; on 406 "too large", the paginated files list (a missing patch stays named)."""
+async def fetch_diff(api: RepoAPI, number: int, caps: DiffCaps) -> CappedDiff:
+    """The PR diff under the diff cap; on 406 "too large", the paginated files list (a missing patch
+    stays named). Files beyond the cap are never parsed and are named with the cap's reason."""
     text = await api.get_diff(number)
     if text is not None:
-        return parse_diff(text)
-    rows = await api.list_files(number)
-    return [
-        parse_file_patch(
-            str(row.get("filename", "")),
-            str(row.get("status", "modified")),
-            row.get("patch"),
-            row.get("previous_filename"),
-        )
-        for row in rows
-    ]
+        return apply_caps(index_diff(text), caps)
+    return apply_caps(index_file_rows(await api.list_files(number)), caps)
 
 
 def content_paths(files: Sequence[FileDiff]) -> list[str]:
@@ -110,9 +111,12 @@ class PullRequestReview:
         self.api = deps.factory.repo_api(owner, repo, installation_id=job.installation_id)
         self.log = structlog.get_logger("archbot.pr").bind(repo=job.repo, pr=job.number, sha=(job.head_sha or "")[:12])
         self.report = PostReport()
+        self.caps = diff_caps(deps.settings)
 
     async def run(self) -> PostReport:
-        files = await fetch_diff(self.api, self.job.number)
+        capped = await fetch_diff(self.api, self.job.number, self.caps)
+        files = capped.files
+        self._log_cap(capped)
         ctx = await self.api.pr_context(
             self.job.number,
             config_path=self.deps.settings.archbot_config_path,
@@ -137,7 +141,7 @@ class PullRequestReview:
         await self._start_check(head, ctx)
         try:
             await self._review_and_post(
-                ctx=ctx, files=files, loaded=loaded, summary=summary, previous=previous, head=head
+                ctx=ctx, capped=capped, loaded=loaded, summary=summary, previous=previous, head=head
             )
         except (ServerError, RateLimited):
             raise  # transient: the worker retries the whole job, which is idempotent (markers)
@@ -204,14 +208,17 @@ class PullRequestReview:
         self,
         *,
         ctx: PRContext,
-        files: list[FileDiff],
+        capped: CappedDiff,
         loaded: LoadedConfig,
         summary: OwnComment | None,
         previous: dict[str, object],
         head: str,
     ) -> None:
         config = loaded.config
-        review_files, incremental_from = await self._files_to_review(files, previous, head)
+        files = capped.files
+        reviewed_diff, incremental_from = await self._files_to_review(capped, previous, head)
+        review_files = reviewed_diff.files
+        cap_note = reviewed_diff.note()
         models = self.deps.models
         model = models.model(config.model) if models is not None else None
         over_budget = await self._over_budget(previous) if model is not None else None
@@ -257,18 +264,20 @@ class PullRequestReview:
             "tokens": _int(previous.get("tokens")) + result.usage.total,
             "v": 1,
         }
-        body = render_summary(
+        notice = _cap_notice(cap_note)
+        body = notice + render_summary(
             result,
             head_sha=head,
             base_sha=ctx.base_sha,
             posted_inline=inline_all,
             incremental_from=incremental_from,
             marker_data=marker,
+            max_chars=SUMMARY_MAX_CHARS - len(notice),
         )
         if loaded.problem:
             body = _config_warning(self.deps.settings.archbot_config_path, loaded.problem) + body
         await self._upsert_summary(summary, body)
-        await self._complete_check(result, conclusion, threshold)
+        await self._complete_check(result, conclusion, threshold, cap_note)
         namespaces = {"static", "model"} if model is not None else {"static"}
         reviewed = {f.path for f in review_files} | (
             {t.comments[0].path for t in ctx.threads if t.comments} if incremental_from is None else set()
@@ -292,17 +301,30 @@ class PullRequestReview:
         return None
 
     async def _files_to_review(
-        self, files: list[FileDiff], previous: dict[str, object], head: str
-    ) -> tuple[list[FileDiff], str | None]:
-        """Only the commits since the last reviewed sha; everything after a force-push or a /review."""
+        self, capped: CappedDiff, previous: dict[str, object], head: str
+    ) -> tuple[CappedDiff, str | None]:
+        """Only the commits since the last reviewed sha (under the same diff cap); everything after a
+        force-push or a /review."""
         last = previous.get("sha")
         if self.job.full or not isinstance(last, str) or last == head:
-            return files, None
+            return capped, None
         compare = await self.api.compare_diff(last, head)
         if compare is None:  # the old sha is gone (force-push): review everything again
             self.log.info("incremental_base_gone", base=last[:12])
-            return files, None
-        return parse_diff(compare), last
+            return capped, None
+        increment = apply_caps(index_diff(compare), self.caps)
+        self._log_cap(increment)
+        return increment, last
+
+    def _log_cap(self, capped: CappedDiff) -> None:
+        if capped.over:
+            self.log.warning(
+                "diff_capped",
+                files=capped.wanted_files,
+                lines=capped.wanted_lines,
+                reviewed_files=capped.reviewed_files,
+                not_reviewed=len(capped.beyond),
+            )
 
     async def _post_review(self, findings: list[Finding], head: str) -> None:
         body = (
@@ -335,10 +357,13 @@ class PullRequestReview:
         else:
             self.report.summary_comment_id = await self.api.create_comment(self.job.number, body)
 
-    async def _complete_check(self, result: ReviewResult, conclusion: str, threshold: Severity | None) -> None:
+    async def _complete_check(
+        self, result: ReviewResult, conclusion: str, threshold: Severity | None, cap_note: str = ""
+    ) -> None:
         if self.report.check_run_id is None:
             return
         reason = f"severity threshold: {threshold}" if threshold else "no severity threshold configured (neutral)"
+        reason += f". {cap_note}" if cap_note else ""
         output = render_check_output(result, conclusion_reason=reason)
         title = output["title"]
         budget = next((e for e in result.errors if e.startswith("skipped: budget")), None)
@@ -413,6 +438,11 @@ class PullRequestReview:
                     summary=output["summary"] + "\n\nComment `/review` to retry.",
                 )
                 self.report.conclusion = "skipped"
+
+
+def _cap_notice(note: str) -> str:
+    """The diff cap's note as a callout at the top of the summary ("" when the diff was under the cap)."""
+    return f"> [!NOTE]\n> {note}\n\n" if note else ""
 
 
 def _config_warning(path: str, problem: str) -> str:

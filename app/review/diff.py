@@ -2,7 +2,9 @@
 
 ``parse_diff`` reads a whole ``git diff`` (the ``application/vnd.github.diff`` media type, ``git diff``
 on a laptop, or a plain ``diff -u``); ``parse_file_patch`` reads one row of GitHub's paginated
-``GET /pulls/{n}/files`` list. Both give :class:`FileDiff` values whose hunks know their commentable
+``GET /pulls/{n}/files`` list. ``read_git_file_header``/``parse_git_file`` (and
+``file_patch_header``) read one file's headers only, or one whole file, for the lazy
+:mod:`app.review.diff_index`. Both give :class:`FileDiff` values whose hunks know their commentable
 lines: RIGHT = new-file numbers of added and context lines, LEFT = old-file numbers of removed and
 context lines (GitHub rejects a whole review with 422 when one comment is anywhere else).
 
@@ -35,13 +37,19 @@ __all__ = [
     "DiffLine",
     "DiffParseError",
     "FileDiff",
+    "FileHeader",
     "FileStatus",
     "Hunk",
+    "file_patch_header",
     "filter_files",
     "match_glob",
     "parse_diff",
     "parse_file_patch",
+    "parse_git_file",
+    "path_skip_reason",
+    "read_git_file_header",
     "skip_reason",
+    "status_skip_reason",
 ]
 
 DEV_NULL = "/dev/null"
@@ -141,6 +149,9 @@ class FileDiff:
     status: FileStatus
     hunks: tuple[Hunk, ...]
     is_binary: bool = False
+    # Why the file is named without being reviewed when nothing else says so (the diff cap sets it
+    # on files it left unparsed; see app.review.diff_caps). ``filter_files`` reports it.
+    skip_note: str | None = None
     _new_text: dict[int, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -422,14 +433,18 @@ def _read_git_header(line: str, header: _GitHeader) -> None:
         header.binary = True
 
 
-def _read_git_body(body: list[str], where: str) -> tuple[str, str, tuple[Hunk, ...]]:
-    """The ``---``/``+++`` paths (prefixes kept) and the hunks of one git section's body."""
+def _body_sides(body: Sequence[str], where: str) -> tuple[str, str]:
+    """The ``---``/``+++`` paths (prefixes kept) at the start of one git section's body."""
     if not body[0].startswith("--- "):
         raise DiffParseError(f"{where}: hunk found before the '---'/'+++' file header lines")
     if len(body) < 2 or not body[1].startswith("+++ "):
         raise DiffParseError(f"{where}: '---' line not followed by a '+++' line")
-    old_side = _header_path(body[0][4:].rstrip("\n"))
-    new_side = _header_path(body[1][4:].rstrip("\n"))
+    return _header_path(body[0][4:].rstrip("\n")), _header_path(body[1][4:].rstrip("\n"))
+
+
+def _read_git_body(body: list[str], where: str) -> tuple[str, str, tuple[Hunk, ...]]:
+    """The ``---``/``+++`` paths (prefixes kept) and the hunks of one git section's body."""
+    old_side, new_side = _body_sides(body, where)
     # unidiff only needs well-formed headers; the real paths were taken above.
     return old_side, new_side, _hunks_of(body[2:], where)
 
@@ -453,9 +468,9 @@ def _git_paths(header: _GitHeader, old_side: str | None, new_side: str | None) -
     return old_path, new_path
 
 
-def _git_section(lines: list[str], start: int, end: int) -> FileDiff:
-    """Turn the lines ``start..end`` of one ``diff --git`` section into a :class:`FileDiff`."""
-    header = _GitHeader(first_line=start + 1, git_line=lines[start])
+def _section_header(lines: Sequence[str], start: int, end: int, line_offset: int) -> tuple[_GitHeader, int]:
+    """The extended header of the section ``start..end`` and the index of its first body line."""
+    header = _GitHeader(first_line=start + 1 + line_offset, git_line=lines[start])
     body_at = end
     for i in range(start + 1, end):
         line = lines[i]
@@ -463,17 +478,22 @@ def _git_section(lines: list[str], start: int, end: int) -> FileDiff:
             body_at = i
             break
         _read_git_header(line, header)
-    where = f"line {header.first_line} ({header.git_line.rstrip()})"
-    old_side: str | None = None
-    new_side: str | None = None
-    hunks: tuple[Hunk, ...] = ()
-    if body_at < end:
-        old_side, new_side, hunks = _read_git_body(lines[body_at:end], where)
+    return header, body_at
+
+
+def _where(header: _GitHeader) -> str:
+    return f"line {header.first_line} ({header.git_line.rstrip()})"
+
+
+def _identify(
+    header: _GitHeader, old_side: str | None, new_side: str | None, has_hunks: bool
+) -> tuple[str, str | None, FileStatus]:
+    """Path, kept old path and status of a git section, from its headers and whether it has hunks."""
     old_path, new_path = _git_paths(header, old_side, new_side)
     deleted = header.deleted_file or new_side == DEV_NULL
     path = old_path if deleted else new_path
     if not path:
-        raise DiffParseError(f"{where}: cannot tell the file's path")
+        raise DiffParseError(f"{_where(header)}: cannot tell the file's path")
 
     status: FileStatus
     if deleted:
@@ -484,12 +504,67 @@ def _git_section(lines: list[str], start: int, end: int) -> FileDiff:
         status = FileStatus.ADDED  # a copy is a new file too; old_path says where it came from
     elif old_path is not None and old_path != path:
         status = FileStatus.RENAMED
-    elif not hunks and header.old_mode is not None and header.new_mode is not None:
+    elif not has_hunks and header.old_mode is not None and header.new_mode is not None:
         status = FileStatus.MODE_ONLY
     else:
         status = FileStatus.MODIFIED
     keep_old = old_path if (old_path is not None and old_path != path and not deleted) else None
+    return path, keep_old, status
+
+
+def _git_section(lines: list[str], start: int, end: int, line_offset: int = 0) -> FileDiff:
+    """Turn the lines ``start..end`` of one ``diff --git`` section into a :class:`FileDiff`.
+
+    ``line_offset`` is added to line numbers in error messages (the section was cut from a longer diff).
+    """
+    header, body_at = _section_header(lines, start, end, line_offset)
+    old_side: str | None = None
+    new_side: str | None = None
+    hunks: tuple[Hunk, ...] = ()
+    if body_at < end:
+        old_side, new_side, hunks = _read_git_body(lines[body_at:end], _where(header))
+    path, keep_old, status = _identify(header, old_side, new_side, bool(hunks))
     return FileDiff(path=path, old_path=keep_old, status=status, hunks=hunks, is_binary=header.binary)
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """What a file's headers alone say about it: paths, status, binary."""
+
+    path: str
+    old_path: str | None
+    status: FileStatus
+    is_binary: bool
+
+
+def parse_git_file(text: str, first_line: int = 1) -> FileDiff:
+    """One ``diff --git`` section (from its ``diff --git`` line up to the next one), fully parsed.
+
+    ``first_line`` is the section's line number in the whole diff, for error messages. The same
+    :class:`FileDiff` as :func:`parse_diff` gives for that section of the whole text.
+    """
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    lines = _split_lines(text)
+    return _git_section(lines, 0, len(lines), first_line - 1)
+
+
+def read_git_file_header(text: str, first_line: int, has_hunks: bool) -> FileHeader:
+    """A ``diff --git`` section's identity from its header lines only (up to its ``+++`` line).
+
+    ``has_hunks`` says whether ``@@`` lines follow (it tells a mode-only change from a modified file).
+    The hunks are neither read nor checked: that is :func:`parse_git_file`'s job.
+    """
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    lines = _split_lines(text)
+    header, body_at = _section_header(lines, 0, len(lines), first_line - 1)
+    old_side: str | None = None
+    new_side: str | None = None
+    if body_at < len(lines) and lines[body_at].startswith("--- "):
+        old_side, new_side = _body_sides(lines[body_at:], _where(header))
+    path, keep_old, status = _identify(header, old_side, new_side, has_hunks)
+    return FileHeader(path=path, old_path=keep_old, status=status, is_binary=header.binary)
 
 
 def _plain_file(patched: PatchedFile) -> FileDiff:
@@ -558,6 +633,26 @@ _GITHUB_STATUS = {
 }
 
 
+_MISSING_PATCH_STATUS = {
+    "removed": FileStatus.REMOVED,
+    "renamed": FileStatus.RENAMED,
+    "changed": FileStatus.MODE_ONLY,
+    "unchanged": FileStatus.MODIFIED,
+}
+
+
+def file_patch_header(
+    filename: str, status: str, patch: str | None, previous_filename: str | None = None
+) -> FileHeader:
+    """What :func:`parse_file_patch` would say about a files-list row, without parsing its patch."""
+    old_path = previous_filename if previous_filename and previous_filename != filename else None
+    if status not in {"renamed", "copied"}:
+        old_path = None
+    if not patch:
+        return FileHeader(filename, old_path, _MISSING_PATCH_STATUS.get(status, FileStatus.UNKNOWN), False)
+    return FileHeader(filename, old_path, _GITHUB_STATUS.get(status, FileStatus.MODIFIED), False)
+
+
 def parse_file_patch(filename: str, status: str, patch: str | None, previous_filename: str | None = None) -> FileDiff:
     """One row of ``GET /pulls/{n}/files`` (the fallback when the whole diff is too large).
 
@@ -566,24 +661,16 @@ def parse_file_patch(filename: str, status: str, patch: str | None, previous_fil
     ``FileStatus.UNKNOWN`` with no hunks, except a removed file (``REMOVED``), a pure rename
     (``RENAMED``), a ``changed`` row (``MODE_ONLY``) and an ``unchanged`` row (``MODIFIED``).
     """
-    old_path = previous_filename if previous_filename and previous_filename != filename else None
-    if status not in {"renamed", "copied"}:
-        old_path = None
+    head = file_patch_header(filename, status, patch, previous_filename)
     if not patch:
-        missing = {
-            "removed": FileStatus.REMOVED,
-            "renamed": FileStatus.RENAMED,
-            "changed": FileStatus.MODE_ONLY,
-            "unchanged": FileStatus.MODIFIED,
-        }
-        return FileDiff(filename, old_path, missing.get(status, FileStatus.UNKNOWN), ())
+        return FileDiff(head.path, head.old_path, head.status, ())
     if "\r\n" in patch:
         patch = patch.replace("\r\n", "\n")
     lines = _split_lines(patch)
     if lines and not lines[0].startswith("@@"):
         raise DiffParseError(f"{filename}: a files-API patch must start with an '@@' hunk header")
     hunks = _hunks_of(lines, filename)
-    return FileDiff(filename, old_path, _GITHUB_STATUS.get(status, FileStatus.MODIFIED), hunks)
+    return FileDiff(head.path, head.old_path, head.status, hunks)
 
 
 # ------------------------------------------------------------------------------------------- filtering
@@ -752,8 +839,9 @@ def _config_decision(path: str, globs: list[tuple[str, bool, re.Pattern[str]]]) 
     return decision
 
 
-def _path_reason(path: str) -> str | None:
-    """Why a file is skipped because of what its path says it is, or None."""
+def path_skip_reason(path: str) -> str | None:
+    """Why a file is skipped because of what its path says it is (lock file, vendored, generated,
+    minified, binary extension), or None. A ``!glob`` of ``review.ignore`` can override it."""
     base = posixpath.basename(path)
     lower = base.lower()
     if base in LOCK_FILES:
@@ -775,22 +863,32 @@ def skip_reason(file: FileDiff, ignore_globs: Sequence[str] = ()) -> str | None:
     return _skip_reason(file, _compile_globs(ignore_globs))
 
 
-def _skip_reason(file: FileDiff, globs: list[tuple[str, bool, re.Pattern[str]]]) -> str | None:
-    if file.status is FileStatus.REMOVED:
+def status_skip_reason(status: FileStatus, is_binary: bool) -> str | None:
+    """Why a file is skipped whatever the config says (deleted, no patch, binary, mode only), or None."""
+    if status is FileStatus.REMOVED:
         return REASON_DELETED
-    if file.status is FileStatus.UNKNOWN:
+    if status is FileStatus.UNKNOWN:
         return REASON_UNKNOWN
-    if file.is_binary or file.status is FileStatus.BINARY:
+    if is_binary or status is FileStatus.BINARY:
         return REASON_BINARY
-    if file.status is FileStatus.MODE_ONLY:
+    if status is FileStatus.MODE_ONLY:
         return REASON_MODE
+    return None
+
+
+def _skip_reason(file: FileDiff, globs: list[tuple[str, bool, re.Pattern[str]]]) -> str | None:
+    by_status = status_skip_reason(file.status, file.is_binary)
+    if by_status is not None:
+        return by_status
     decision = _config_decision(file.path, globs)
     if decision is not None and decision[0]:
         return f"ignored by config: {decision[1]}"
     forced = decision is not None and not decision[0]
-    reason = None if forced else _path_reason(file.path)
+    reason = None if forced else path_skip_reason(file.path)
     if reason is not None:
         return reason
+    if file.skip_note:
+        return file.skip_note
     if not file.hunks:
         if file.status is FileStatus.RENAMED:
             return REASON_RENAME_ONLY
@@ -808,7 +906,8 @@ def filter_files(
     Checked in this order: deleted, no patch from GitHub, binary, mode change only; then the user's
     ``ignore_globs`` (gitignore-like, last match wins; a ``!glob`` forces review of a file the path
     rules below would skip); then lock files, vendored directories, generated files, minified files,
-    binary extensions; finally files with no hunks (pure rename, empty file). Order is preserved.
+    binary extensions; then a file's own ``skip_note`` (set by the diff cap); finally files with no
+    hunks (pure rename, empty file). Order is preserved.
     """
     globs = _compile_globs(ignore_globs)
     kept: list[FileDiff] = []

@@ -35,9 +35,28 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("action", help="run inside a GitHub Actions workflow (reads GITHUB_EVENT_PATH)")
 
-    send = sub.add_parser("send-test-delivery", help="send a signed test delivery to a running server")
-    send.add_argument("--url", default="http://127.0.0.1:8000/webhook")
-    send.add_argument("--event", default="ping", help="ping (default) or pull_request")
+    send = sub.add_parser(
+        "send-test-delivery",
+        help="send a signed test delivery to a running server",
+        description="Sign a delivery with GITHUB_WEBHOOK_SECRET and POST it to a running `archbot serve`; print "
+        "the answer (200 for ping, 202 and the jobs queued for pull_request).",
+    )
+    send.add_argument("--url", default="http://127.0.0.1:8000/webhook", help="the webhook URL (default: %(default)s)")
+    send.add_argument(
+        "--event",
+        choices=("ping", "pull_request"),
+        default="ping",
+        help="ping, or pull_request: a pull_request.opened for --repo/--pr/--installation (default: %(default)s)",
+    )
+    send.add_argument("--repo", metavar="OWNER/NAME", help="pull_request: the repository")
+    send.add_argument("--pr", type=int, metavar="NUMBER", help="pull_request: the pull request number")
+    send.add_argument("--installation", type=int, metavar="ID", help="pull_request: the App's installation id")
+    send.add_argument(
+        "--head-sha",
+        metavar="SHA",
+        help="pull_request: the head commit named (default: 40 zeros, not the PR's head, so the worker posts "
+        "nothing; give the PR's real head to have it reviewed)",
+    )
     return p
 
 
@@ -87,7 +106,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await run_action(settings)
     from app.serve import send_test_delivery
 
-    return await send_test_delivery(settings, url=args.url, event=args.event)
+    return await send_test_delivery(
+        settings,
+        url=args.url,
+        event=args.event,
+        repo=args.repo,
+        pr=args.pr,
+        installation=args.installation,
+        head_sha=args.head_sha,
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sqlite3
 import sys
@@ -25,6 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
@@ -44,6 +46,7 @@ from app.metrics import Metrics
 from app.pipeline.deps import Deps, build_model_provider
 from app.pipeline.runner import JobRunner
 from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
+from app.sample_deliveries import NO_COMMIT, PING, pull_request_opened
 from app.settings import Settings, SettingsError
 from app.usage import SQLiteUsageLedger
 from app.web import WebhookConfig, create_app
@@ -373,17 +376,63 @@ async def run_worker_only(settings: Settings) -> int:
     return 0
 
 
-PING = {"zen": "Design for failure.", "hook_id": 1, "hook": {"type": "App", "events": ["pull_request"]}}
+TEST_EVENTS = ("ping", "pull_request")
+_REPO_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_SHA = re.compile(r"[0-9a-f]{40}")
 
 
-async def send_test_delivery(settings: Settings, *, url: str, event: str) -> int:
-    """Send one signed ``ping`` delivery to a running ``archbot serve`` and print the answer."""
+def delivery_body(
+    settings: Settings,
+    *,
+    event: str,
+    repo: str | None = None,
+    pr: int | None = None,
+    installation: int | None = None,
+    head_sha: str | None = None,
+) -> bytes:
+    """The body of a test delivery; a ``SettingsError`` (exit 2) names what is missing or wrong."""
+    if event == "ping":
+        return json.dumps(PING).encode()
+    if event != "pull_request":
+        raise SettingsError(f"send-test-delivery --event: {event!r} is not one of {', '.join(TEST_EVENTS)}")
+    if repo is None or pr is None or installation is None:
+        given = (("--repo OWNER/NAME", repo), ("--pr NUMBER", pr), ("--installation ID", installation))
+        missing = ", ".join(flag for flag, value in given if value is None)
+        raise SettingsError(f"send-test-delivery --event pull_request needs {missing}")
+    if not _REPO_NAME.fullmatch(repo):
+        raise SettingsError(f"send-test-delivery --repo: {repo!r} is not OWNER/NAME")
+    if pr < 1 or installation < 1:
+        raise SettingsError("send-test-delivery: --pr and --installation must be positive numbers")
+    sha = (head_sha or NO_COMMIT).lower()
+    if not _SHA.fullmatch(sha):
+        raise SettingsError(f"send-test-delivery --head-sha: {head_sha!r} is not a 40-character commit sha")
+    payload = pull_request_opened(
+        repo=repo,
+        number=pr,
+        installation_id=installation,
+        head_sha=sha,
+        api_url=settings.github_api_url,
+        now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return json.dumps(payload).encode()
+
+
+async def send_test_delivery(
+    settings: Settings,
+    *,
+    url: str,
+    event: str,
+    repo: str | None = None,
+    pr: int | None = None,
+    installation: int | None = None,
+    head_sha: str | None = None,
+) -> int:
+    """Send one signed delivery (``ping``, or ``pull_request.opened`` for ``repo`` PR ``pr``) to a running
+    ``archbot serve`` and print the answer (``202`` and the jobs queued for a pull request)."""
     secrets = settings.webhook_secrets()
     if not secrets:
         raise SettingsError("missing required setting: GITHUB_WEBHOOK_SECRET (the server's secret, to sign with)")
-    if event != "ping":
-        raise SettingsError("send-test-delivery sends `ping` only; real events come from GitHub")
-    body = json.dumps(PING).encode()
+    body = delivery_body(settings, event=event, repo=repo, pr=pr, installation=installation, head_sha=head_sha)
     headers = {
         "content-type": "application/json",
         "x-github-event": event,

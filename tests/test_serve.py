@@ -204,6 +204,39 @@ def test_serve_accepts_deliveries_and_stops_on_sigterm(
     assert len(_job_states(db_path, PR_KEY)) == 1  # the store survives the stop
 
 
+def test_send_test_delivery_pull_request_queues_a_review(
+    env: dict[str, str], tmp_path: Path, db_path: Path, server_factory: list[ServerProcess]
+) -> None:
+    server = _start(env, tmp_path, server_factory)
+    server.wait_healthy()
+    webhook = f"{server.url}/webhook"
+    sha = "c" * 40
+    pr_args = ["--repo", "octo/app", "--pr", "12", "--installation", "77", "--head-sha", sha]
+
+    sent = _run_cli(["send-test-delivery", "--url", webhook, "--event", "pull_request", *pr_args], env)
+    assert sent.returncode == 0, sent.stderr
+    status, _, answer = sent.stdout.strip().partition(" ")
+    assert (status, json.loads(answer)) == ("202", {"ok": True, "jobs": 1})
+    assert len(_job_states(db_path, f"review_pr:octo/app#12@{sha}:incr")) == 1
+
+    # a usage error is refused before anything is sent
+    incomplete = _run_cli(["send-test-delivery", "--url", webhook, "--event", "pull_request", *pr_args[:4]], env)
+    assert incomplete.returncode == 2, incomplete.stderr
+    assert "needs --installation ID" in incomplete.stderr and incomplete.stdout == ""
+    with httpx.Client(base_url=server.url, timeout=5.0) as client:
+        metrics = client.get("/metrics").text
+    line = 'archbot_webhook_deliveries_total{action="opened",event="pull_request",outcome="enqueued"} 1.0'
+    assert line in metrics
+    assert server.terminate() == 0, server.stderr()
+
+
+def test_send_test_delivery_help_lists_only_events_it_sends(env: dict[str, str]) -> None:
+    shown = _run_cli(["send-test-delivery", "--help"], env)
+    assert shown.returncode == 0 and "{ping,pull_request}" in shown.stdout and "--installation" in shown.stdout
+    refused = _run_cli(["send-test-delivery", "--event", "push"], env)
+    assert refused.returncode == 2 and "invalid choice: 'push'" in refused.stderr
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one ``archbot serve`` start ended."""

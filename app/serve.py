@@ -2,6 +2,9 @@
 
 Start-up is checked before the server listens, and every failure there is one clear line on stderr:
 
+- a missing setting names the variable (serve: App id, key, webhook secret; worker: App id and key);
+- a private key that does not load (cryptography) says "cannot read the private key (<variable>)",
+  exit 2, before any request;
 - a bad ``ARCHBOT_DATABASE_URL`` (not ``sqlite:///<path>``) is a settings error (exit 2);
 - a store that cannot be opened (unwritable directory, not a database) exits 1;
 - ``GET /app`` failing (wrong key or App id, GitHub unreachable) exits 1.
@@ -102,9 +105,10 @@ async def open_stores(queue: SQLiteJobQueue, ledger: SQLiteUsageLedger) -> None:
         raise StartupError(f"cannot open the store {where} (ARCHBOT_DATABASE_URL): {_one_line(exc)}") from None
 
 
-async def identify(factory: GitHubFactory) -> AppIdentity:
-    """``GET /app`` once; any failure becomes a ``StartupError`` naming what to check."""
-    hint = "check GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_API_URL"
+async def identify(factory: GitHubFactory, *, key_variable: str = "GITHUB_PRIVATE_KEY") -> AppIdentity:
+    """``GET /app`` once; any failure becomes a ``StartupError`` naming what to check (the key
+    variable as the user set it: ``GITHUB_PRIVATE_KEY`` or ``GITHUB_PRIVATE_KEY_PATH``)."""
+    hint = f"check GITHUB_APP_ID, {key_variable} and GITHUB_API_URL"
     try:
         return await factory.identify()
     except GitHubError as exc:
@@ -113,6 +117,10 @@ async def identify(factory: GitHubFactory) -> AppIdentity:
     except (GitHubException, ValueError, KeyError, TypeError) as exc:  # bad key, unexpected answer
         reason = f"{type(exc).__name__}: {_one_line(exc)}" if str(exc) else type(exc).__name__
     raise StartupError(f"GET {factory.api_url.rstrip('/')}/app failed: {reason}; {hint}")
+
+
+def _key_name(settings: Settings) -> str:
+    return settings.private_key_variable().partition("=")[0]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -290,7 +298,7 @@ async def _serve(
         try:
             with signals.guard():
                 await open_stores(queue, ledger)
-                identity = await identify(factory)  # GET /app once: our own id, slug and bot login
+                identity = await identify(factory, key_variable=_key_name(settings))  # GET /app once
         except asyncio.CancelledError:
             if signals.received:
                 return 0  # stopped during start-up
@@ -325,7 +333,7 @@ async def _serve(
 
 def serve(settings: Settings, *, host: str, port: int) -> int:
     """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop)."""
-    settings.require_app()
+    settings.require_serve()
     configure_logging(settings.archbot_log_level)
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
@@ -342,8 +350,9 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
 
 
 async def run_worker_only(settings: Settings) -> int:
-    """A worker without the receiver (a second process on the same store)."""
-    settings.require_app()
+    """A worker without the receiver (a second process on the same store): it needs the App's
+    credentials, never the webhook secret."""
+    settings.require_app_credentials()
     configure_logging(settings.archbot_log_level)
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
@@ -354,7 +363,7 @@ async def run_worker_only(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await open_stores(queue, ledger)
-        identity = await identify(factory)
+        identity = await identify(factory, key_variable=_key_name(settings))
         deps = Deps(
             settings=settings,
             factory=factory,

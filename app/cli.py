@@ -147,13 +147,26 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     send = sub.add_parser(
         "send-test-delivery",
         help="send a signed test delivery to a running server",
-        description="Sign a test delivery with GITHUB_WEBHOOK_SECRET and send it to a running `archbot serve`.",
+        description="Sign a delivery with GITHUB_WEBHOOK_SECRET and POST it to a running `archbot serve`; print "
+        "the answer (200 for ping, 202 and the jobs queued for pull_request).",
         formatter_class=_Formatter,
     )
+    send.add_argument("--url", default="http://127.0.0.1:8000/webhook", help="the webhook URL (default: %(default)s)")
     send.add_argument(
-        "--url", default="http://127.0.0.1:8000/webhook", help="the server's webhook URL (default: %(default)s)"
+        "--event",
+        choices=("ping", "pull_request"),
+        default="ping",
+        help="ping, or pull_request: a pull_request.opened for --repo/--pr/--installation (default: %(default)s)",
     )
-    send.add_argument("--event", default="ping", choices=("ping",), help="the event to send (default: %(default)s)")
+    send.add_argument("--repo", metavar="OWNER/NAME", help="pull_request: the repository")
+    send.add_argument("--pr", type=int, metavar="NUMBER", help="pull_request: the pull request number")
+    send.add_argument("--installation", type=int, metavar="ID", help="pull_request: the App's installation id")
+    send.add_argument(
+        "--head-sha",
+        metavar="SHA",
+        help="pull_request: the head commit named (default: 40 zeros, not the PR's head, so the worker posts "
+        "nothing; give the PR's real head to have it reviewed)",
+    )
     subparsers = {"serve": serve, "review": review, "plan": plan, "schema": schema, "send-test-delivery": send}
     subparsers.update({name: sub.choices[name] for name in ("worker", "action")})
     return p, subparsers
@@ -226,7 +239,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await run_action(settings)
     from app.serve import send_test_delivery
 
-    return await send_test_delivery(settings, url=args.url, event=args.event)
+    return await send_test_delivery(
+        settings,
+        url=args.url,
+        event=args.event,
+        repo=args.repo,
+        pr=args.pr,
+        installation=args.installation,
+        head_sha=args.head_sha,
+    )
 
 
 if __name__ == "__main__":

@@ -45,6 +45,12 @@ class Metrics:
         self.model_tokens = Counter(
             "archbot_model_tokens", "Model tokens spent by kind", ["kind"], registry=self.registry
         )
+        self.github_degraded = Counter(
+            "archbot_github_degraded",
+            "GitHub reads that went on without an optional part GitHub refused, by part and reason",
+            ["part", "reason"],
+            registry=self.registry,
+        )
         self.worker_up = Gauge("archbot_worker_running", "1 while the worker loop runs", registry=self.registry)
         self._jobs = _JobGaugeCollector()
         self.registry.register(self._jobs)

@@ -2,6 +2,9 @@
 
 Start-up is checked before the server listens, and every failure there is one clear line on stderr:
 
+- a missing setting names the variable (serve: App id, key, webhook secret; worker: App id and key);
+- a private key that does not load (cryptography) says "cannot read the private key (<variable>)",
+  exit 2, before any request;
 - a bad ``ARCHBOT_DATABASE_URL`` (not ``sqlite:///<path>``) is a settings error (exit 2);
 - a store that cannot be opened (unwritable directory, not a database) exits 1;
 - ``GET /app`` failing (wrong key or App id, GitHub unreachable) exits 1.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sqlite3
 import sys
@@ -25,6 +29,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
@@ -43,6 +48,7 @@ from app.metrics import Metrics
 from app.pipeline.deps import Deps, build_model_provider
 from app.pipeline.runner import JobRunner
 from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
+from app.sample_deliveries import NO_COMMIT, PING, pull_request_opened
 from app.settings import Settings, SettingsError
 from app.usage import SQLiteUsageLedger
 from app.web import WebhookConfig, create_app
@@ -98,9 +104,10 @@ async def open_stores(queue: SQLiteJobQueue, ledger: SQLiteUsageLedger) -> None:
         raise StartupError(f"cannot open the store {where} (ARCHBOT_DATABASE_URL): {_one_line(exc)}") from None
 
 
-async def identify(factory: GitHubFactory) -> AppIdentity:
-    """``GET /app`` once; any failure becomes a ``StartupError`` naming what to check."""
-    hint = "check GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_API_URL"
+async def identify(factory: GitHubFactory, *, key_variable: str = "GITHUB_PRIVATE_KEY") -> AppIdentity:
+    """``GET /app`` once; any failure becomes a ``StartupError`` naming what to check (the key
+    variable as the user set it: ``GITHUB_PRIVATE_KEY`` or ``GITHUB_PRIVATE_KEY_PATH``)."""
+    hint = f"check GITHUB_APP_ID, {key_variable} and GITHUB_API_URL"
     try:
         return await factory.identify()
     except GitHubError as exc:
@@ -109,6 +116,10 @@ async def identify(factory: GitHubFactory) -> AppIdentity:
     except (GitHubException, ValueError, KeyError, TypeError) as exc:  # bad key, unexpected answer
         reason = f"{type(exc).__name__}: {_one_line(exc)}" if str(exc) else type(exc).__name__
     raise StartupError(f"GET {factory.api_url.rstrip('/')}/app failed: {reason}; {hint}")
+
+
+def _key_name(settings: Settings) -> str:
+    return settings.private_key_variable().partition("=")[0]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -286,7 +297,7 @@ async def _serve(
         try:
             with signals.guard():
                 await open_stores(queue, ledger)
-                identity = await identify(factory)  # GET /app once: our own id, slug and bot login
+                identity = await identify(factory, key_variable=_key_name(settings))  # GET /app once
         except asyncio.CancelledError:
             if signals.received:
                 return 0  # stopped during start-up
@@ -321,7 +332,7 @@ async def _serve(
 
 def serve(settings: Settings, *, host: str, port: int) -> int:
     """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop)."""
-    settings.require_app()
+    settings.require_serve()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
     factory = github_factory(settings, transport)
@@ -337,8 +348,9 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
 
 
 async def run_worker_only(settings: Settings) -> int:
-    """A worker without the receiver (a second process on the same store)."""
-    settings.require_app()
+    """A worker without the receiver (a second process on the same store): it needs the App's
+    credentials, never the webhook secret."""
+    settings.require_app_credentials()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
     factory = github_factory(settings, transport)
@@ -348,7 +360,7 @@ async def run_worker_only(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await open_stores(queue, ledger)
-        identity = await identify(factory)
+        identity = await identify(factory, key_variable=_key_name(settings))
         deps = Deps(
             settings=settings,
             factory=factory,
@@ -370,17 +382,63 @@ async def run_worker_only(settings: Settings) -> int:
     return 0
 
 
-PING = {"zen": "Design for failure.", "hook_id": 1, "hook": {"type": "App", "events": ["pull_request"]}}
+TEST_EVENTS = ("ping", "pull_request")
+_REPO_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_SHA = re.compile(r"[0-9a-f]{40}")
 
 
-async def send_test_delivery(settings: Settings, *, url: str, event: str) -> int:
-    """Send one signed ``ping`` delivery to a running ``archbot serve`` and print the answer."""
+def delivery_body(
+    settings: Settings,
+    *,
+    event: str,
+    repo: str | None = None,
+    pr: int | None = None,
+    installation: int | None = None,
+    head_sha: str | None = None,
+) -> bytes:
+    """The body of a test delivery; a ``SettingsError`` (exit 2) names what is missing or wrong."""
+    if event == "ping":
+        return json.dumps(PING).encode()
+    if event != "pull_request":
+        raise SettingsError(f"send-test-delivery --event: {event!r} is not one of {', '.join(TEST_EVENTS)}")
+    if repo is None or pr is None or installation is None:
+        given = (("--repo OWNER/NAME", repo), ("--pr NUMBER", pr), ("--installation ID", installation))
+        missing = ", ".join(flag for flag, value in given if value is None)
+        raise SettingsError(f"send-test-delivery --event pull_request needs {missing}")
+    if not _REPO_NAME.fullmatch(repo):
+        raise SettingsError(f"send-test-delivery --repo: {repo!r} is not OWNER/NAME")
+    if pr < 1 or installation < 1:
+        raise SettingsError("send-test-delivery: --pr and --installation must be positive numbers")
+    sha = (head_sha or NO_COMMIT).lower()
+    if not _SHA.fullmatch(sha):
+        raise SettingsError(f"send-test-delivery --head-sha: {head_sha!r} is not a 40-character commit sha")
+    payload = pull_request_opened(
+        repo=repo,
+        number=pr,
+        installation_id=installation,
+        head_sha=sha,
+        api_url=settings.github_api_url,
+        now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return json.dumps(payload).encode()
+
+
+async def send_test_delivery(
+    settings: Settings,
+    *,
+    url: str,
+    event: str,
+    repo: str | None = None,
+    pr: int | None = None,
+    installation: int | None = None,
+    head_sha: str | None = None,
+) -> int:
+    """Send one signed delivery (``ping``, or ``pull_request.opened`` for ``repo`` PR ``pr``) to a running
+    ``archbot serve`` and print the answer (``202`` and the jobs queued for a pull request)."""
     secrets = settings.webhook_secrets()
     if not secrets:
         raise SettingsError("missing required setting: GITHUB_WEBHOOK_SECRET (the server's secret, to sign with)")
-    if event != "ping":
-        raise SettingsError("send-test-delivery sends `ping` only; real events come from GitHub")
-    body = json.dumps(PING).encode()
+    body = delivery_body(settings, event=event, repo=repo, pr=pr, installation=installation, head_sha=head_sha)
     headers = {
         "content-type": "application/json",
         "x-github-event": event,

@@ -12,6 +12,7 @@ from app.review.models import Severity
 
 DEPRECATED_MODELS = frozenset({"claude-sonnet-4-5"})
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
+NOT_A_KEY = "not a PEM private key (use the .pem file GitHub generated for the App)"
 
 
 class SettingsError(Exception):
@@ -73,17 +74,29 @@ class Settings(BaseSettings):
             raise ValueError("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
         return self
 
+    def private_key_variable(self) -> str:
+        """The variable the App's key comes from, as the user set it (for messages; never the key)."""
+        if self.github_private_key_path is not None:
+            return f"GITHUB_PRIVATE_KEY_PATH={self.github_private_key_path}"
+        return "GITHUB_PRIVATE_KEY"
+
     def private_key(self) -> str | None:
         """The App's PEM private key, from the variable or the file it names."""
         if self.github_private_key is not None:
             return self.github_private_key.get_secret_value().replace("\\n", "\n")
         if self.github_private_key_path is not None:
             try:
-                return self.github_private_key_path.read_text(encoding="utf-8")
+                raw = self.github_private_key_path.read_bytes()
             except OSError as exc:
                 raise SettingsError(
-                    f"GITHUB_PRIVATE_KEY_PATH={self.github_private_key_path} cannot be read: {exc.strerror}"
-                ) from exc
+                    f"cannot read the private key ({self.private_key_variable()}): {exc.strerror or exc}"
+                ) from None
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SettingsError(
+                    f"cannot read the private key ({self.private_key_variable()}): {NOT_A_KEY}"
+                ) from None
         return None
 
     def webhook_secrets(self) -> list[str]:
@@ -98,18 +111,49 @@ class Settings(BaseSettings):
         """True when the Anthropic SDK has a key or token to send."""
         return any(s is not None and s.get_secret_value() for s in (self.anthropic_api_key, self.anthropic_auth_token))
 
-    def require_app(self) -> None:
-        """Fail with the name of the first missing variable that ``archbot serve`` needs."""
+    def _missing_app_credentials(self) -> list[str]:
         missing = []
         if self.github_app_id is None:
             missing.append("GITHUB_APP_ID")
         if self.github_private_key is None and self.github_private_key_path is None:
             missing.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
+        return missing
+
+    def _check_private_key(self) -> None:
+        """Load the key with cryptography now, so a junk key fails here and not as ``GET /app`` failing."""
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        pem = self.private_key() or ""
+        problem = None
+        try:
+            key = load_pem_private_key(pem.encode("utf-8"), password=None)
+        except TypeError:  # a passphrase-protected key
+            problem = "the key is encrypted; use the unencrypted .pem GitHub generated for the App"
+        except ValueError:
+            problem = NOT_A_KEY
+        else:
+            if not isinstance(key, RSAPrivateKey):
+                problem = "not an RSA key (GitHub App keys are RSA)"
+        if problem is not None:
+            raise SettingsError(f"cannot read the private key ({self.private_key_variable()}): {problem}")
+
+    def require_app_credentials(self) -> None:
+        """What ``archbot worker`` needs: the App id and a private key that loads."""
+        missing = self._missing_app_credentials()
+        if missing:
+            raise SettingsError("missing required setting: " + ", ".join(missing))
+        self._check_private_key()
+
+    def require_serve(self) -> None:
+        """What ``archbot serve`` needs: the App credentials and the webhook secret; every missing
+        variable is named at once, then the key is loaded."""
+        missing = self._missing_app_credentials()
         if not self.webhook_secrets():
             missing.append("GITHUB_WEBHOOK_SECRET")
         if missing:
             raise SettingsError("missing required setting: " + ", ".join(missing))
-        self.private_key()  # a path that cannot be read fails now, not on the first webhook
+        self._check_private_key()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -40,6 +40,12 @@ App authors are ``Bot`` with logins without ``[bot]``, connections need ``first`
 ``databaseId`` is null for ids beyond Int32 (use ``fullDatabaseId``) except on ``CheckRun``, which
 has no ``fullDatabaseId`` and answers with the whole id as GitHub does; ``Commit.checkSuites``
 gives one suite per App that created check runs on the commit (``fake.check_runs``).
+
+An older or more restricted GitHub: ``FakeGitHub(schema_without=["Commit.checkSuites"])`` serves a
+schema without that field (an older GitHub Enterprise Server: ``undefinedField``), and
+``schema_forbidden=["Commit.checkSuites"]`` answers it with ``null`` and a ``FORBIDDEN`` error
+("Resource not accessible by integration") at its path, the rest of the data intact, as GitHub does
+for an App without the ``checks`` permission.  The schema stays strict either way.
 """
 
 from __future__ import annotations
@@ -187,12 +193,39 @@ type User implements Actor & Node & RepositoryOwner {
 _CHECK_RUN_ID = GraphQLScalarType("GitHubCheckRunDatabaseId", serialize=int)
 
 
-def build_fake_schema() -> GraphQLSchema:
-    """``SCHEMA_SDL`` executable like GitHub: ``CheckRun.databaseId`` serialises ids beyond Int32."""
+FORBIDDEN_MESSAGE = "Resource not accessible by integration"
+
+
+def _object_field(schema: GraphQLSchema, dotted: str) -> tuple[GraphQLObjectType, str]:
+    type_name, _, field_name = dotted.partition(".")
+    owner = schema.get_type(type_name)
+    if not isinstance(owner, GraphQLObjectType) or field_name not in owner.fields:
+        raise ValueError(f"{dotted} is not a field of the fake schema")
+    return owner, field_name
+
+
+def _forbidden(*_: Any, **__: Any) -> None:
+    raise GraphQLError(FORBIDDEN_MESSAGE, extensions={"type": "FORBIDDEN"})
+
+
+def build_fake_schema(*, without: Sequence[str] = (), forbidden: Sequence[str] = ()) -> GraphQLSchema:
+    """``SCHEMA_SDL`` executable like GitHub: ``CheckRun.databaseId`` serialises ids beyond Int32.
+
+    ``without`` names fields (``"Commit.checkSuites"``) the schema lacks, as on an older GitHub
+    Enterprise Server: asking for one is an ``undefinedField`` error and no data.  ``forbidden`` names
+    fields that answer ``null`` plus a ``FORBIDDEN`` error ("Resource not accessible by integration")
+    at their path, as for an App without the permission they need; the rest of the data comes back.
+    """
     schema = build_schema(SCHEMA_SDL)
     check_run = schema.get_type("CheckRun")
     assert isinstance(check_run, GraphQLObjectType)
     check_run.fields["databaseId"].type = _CHECK_RUN_ID
+    for dotted in forbidden:
+        owner, name = _object_field(schema, dotted)
+        owner.fields[name].resolve = _forbidden
+    for dotted in without:
+        owner, name = _object_field(schema, dotted)
+        del owner.fields[name]
     return schema
 
 
@@ -573,6 +606,8 @@ class FakeGitHub:
         blob_truncate_bytes: int = 512 * 1024,
         clock: Callable[[], float] = time.monotonic,
         private_key: str | None = None,
+        schema_without: Sequence[str] = (),
+        schema_forbidden: Sequence[str] = (),
     ) -> None:
         self.app_id = app_id
         self.slug = slug
@@ -593,7 +628,7 @@ class FakeGitHub:
         self._failures: list[_Failure] = []
         self._ids = 2_200_000_000  # beyond Int32, like today's comment ids
         self._lock = threading.RLock()
-        self._schema = build_fake_schema()
+        self._schema = build_fake_schema(without=schema_without, forbidden=schema_forbidden)
         self.bot = FakeActor(f"{slug}[bot]", "Bot", 100_000 + app_id, {"id": app_id, "slug": slug, "name": slug})
         self.add_token(ACTIONS_TOKEN)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 
 from app.github.client import GitHubFactory
 from app.pipeline.runner import JobRunner
@@ -465,3 +466,52 @@ async def test_reviews_per_pr_per_hour_cap(tmp_path: Path) -> None:
     await harness.drain()
     assert len(harness.model.calls("submit_review")) >= 2
     await harness.close()
+
+
+async def reviewed_once(tmp_path: Path, fake: FakeGitHub) -> Harness:
+    """An opened PR reviewed by one worker pass against ``fake``."""
+    harness = await make_harness(tmp_path, fake=fake)
+    fake.add_pr(REPO, 7, diff=DIFF_V1, head_sha=SHA1, base_sha=BASE, head_files={"service/inference.py": FILE_V1})
+    harness.model.script("submit_review", {"summary": "x", "findings": [LEAK]})
+    assert (await harness.deliver("pull_request", pr_payload("opened"))).status_code == 202
+    assert await harness.drain() == 1
+    return harness
+
+
+@pytest.mark.parametrize(
+    ("older_github", "reason"),
+    [
+        ({"schema_without": ["Commit.checkSuites"]}, "undefined_field"),  # an older GitHub Enterprise Server
+        ({"schema_forbidden": ["Commit.checkSuites"]}, "forbidden"),  # an App without the checks permission
+    ],
+)
+async def test_review_goes_on_when_github_refuses_the_check_run_lookup(
+    tmp_path_factory: pytest.TempPathFactory, older_github: dict[str, Any], reason: str
+) -> None:
+    usual = await reviewed_once(tmp_path_factory.mktemp("usual"), FakeGitHub())
+    with structlog.testing.capture_logs() as logs:
+        h = await reviewed_once(tmp_path_factory.mktemp("older"), FakeGitHub(**older_github))
+    # the review, the summary and the check run are all posted, as usual
+    assert len(h.reviews()) == 1 and len(own_summaries(h)) == 1
+    [run] = h.fake.check_runs(REPO)
+    assert (run.head_sha, run.status, run.conclusion) == (SHA1, "completed", "neutral")
+    # one more GraphQL query than usual (the same query without the check-run lookup), nothing else
+    queries = [r.graphql for r in h.fake.requests if r.graphql]
+    assert [r.graphql for r in usual.fake.requests if r.graphql] == ["query ArchbotPullRequestContext"]
+    assert queries == ["query ArchbotPullRequestContext"] * 2
+    assert h.fake.count() == usual.fake.count() + 1
+    # noted once in the log and in the metrics
+    events = [e for e in logs if e["event"] == "github_context_degraded"]
+    assert [(e["part"], e["reason"], e["log_level"]) for e in events] == [("check_runs", reason, "warning")]
+    metric = h.deps.metrics.registry.get_sample_value(
+        "archbot_github_degraded_total", {"part": "check_runs", "reason": reason}
+    )
+    assert metric == 1.0
+    assert (
+        usual.deps.metrics.registry.get_sample_value(
+            "archbot_github_degraded_total", {"part": "check_runs", "reason": reason}
+        )
+        is None
+    )
+    await usual.close()
+    await h.close()

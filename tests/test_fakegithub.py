@@ -254,6 +254,46 @@ async def test_graphql_check_suites_per_app_with_their_check_runs(fake: FakeGitH
     assert [(s["app"]["databaseId"], s["checkRuns"]["totalCount"]) for s in suites] == [(7, 2), (15368, 1)]
 
 
+CHECK_SUITES_QUERY = """query($oid: GitObjectID!) { repository(owner: "octo", name: "app") {
+  nameWithOwner
+  commit: object(oid: $oid) { ... on Commit { oid checkSuites(last: 10) { nodes { app { databaseId } } } } }
+} }"""
+
+
+async def test_graphql_schema_without_check_suites_like_an_older_ghes() -> None:
+    old = FakeGitHub(schema_without=["Commit.checkSuites"])
+    old.add_repo(REPO)
+    old.add_pr(REPO, 1, diff=DIFF, head_sha=HEAD, base_sha=BASE)
+    async with httpx.AsyncClient(
+        transport=old.transport(), base_url="http://gh.test", headers={"Authorization": f"token {ACTIONS_TOKEN}"}
+    ) as c:
+        payload = await graphql(c, CHECK_SUITES_QUERY, {"oid": HEAD})
+        assert "data" not in payload  # a validation error: nothing runs
+        (error,) = payload["errors"]
+        assert error["extensions"] == {"code": "undefinedField", "typeName": "Commit", "fieldName": "checkSuites"}
+        assert error["message"] == "Field 'checkSuites' doesn't exist on type 'Commit'"
+        # still strict, and the rest of the schema is intact
+        payload = await graphql(c, '{ repository(owner: "octo", name: "app") { nameWithOwner } }')
+        assert payload == {"data": {"repository": {"nameWithOwner": REPO}}}
+    with pytest.raises(ValueError, match=r"Commit\.nope"):
+        FakeGitHub(schema_without=["Commit.nope"])
+
+
+async def test_graphql_forbidden_check_suites_answer_null_and_an_error_at_their_path() -> None:
+    gh = FakeGitHub(schema_forbidden=["Commit.checkSuites"])
+    gh.add_repo(REPO)
+    gh.add_pr(REPO, 1, diff=DIFF, head_sha=HEAD, base_sha=BASE)
+    async with httpx.AsyncClient(
+        transport=gh.transport(), base_url="http://gh.test", headers={"Authorization": f"token {ACTIONS_TOKEN}"}
+    ) as c:
+        payload = await graphql(c, CHECK_SUITES_QUERY, {"oid": HEAD})
+    assert payload["data"]["repository"] == {"nameWithOwner": REPO, "commit": {"oid": HEAD, "checkSuites": None}}
+    (error,) = payload["errors"]
+    assert error["type"] == "FORBIDDEN"
+    assert error["message"] == "Resource not accessible by integration"
+    assert error["path"] == ["repository", "commit", "checkSuites"]
+
+
 async def test_graphql_object_expressions(client: httpx.AsyncClient) -> None:
     query = """query($e: String!) { repository(owner: "octo", name: "app") {
       head: object(expression: "HEAD:.github/archbot.yml") { ... on Blob { text } }

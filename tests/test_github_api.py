@@ -14,6 +14,7 @@ import respx
 
 from app.github import (
     GitHubFactory,
+    GraphQLQueryError,
     NotFound,
     RateLimited,
     RepoAPI,
@@ -22,6 +23,7 @@ from app.github import (
     Unprocessable,
     convert,
 )
+from app.github.graphql_queries import optional_refusal
 from app.github.pacing import WritePacer
 from tests.fakegithub import ACTIONS_TOKEN, FakeGitHub, app_private_key
 
@@ -525,6 +527,93 @@ def test_check_runs_of_a_last_commit_that_is_not_the_head_are_ignored() -> None:
     commit["oid"] = HEAD
     (info,) = convert.pr_context_from_graphql({"repository": {"pullRequest": pr}}, 1, []).check_runs
     assert (info.id, info.name, info.status, info.app_id) == (5, "archbot", "QUEUED", 7)
+
+
+def older_github(clock: FakeClock, **schema: Any) -> FakeGitHub:
+    """The ``fake`` fixture's repository and PR on a GitHub whose schema differs (``schema_without`` ...)."""
+    gh = FakeGitHub(app_id=7, slug="archbot", clock=clock.monotonic, **schema)
+    gh.add_installation(42)
+    gh.add_repo(REPO, files={".github/archbot.yml": CONFIG})
+    gh.add_pr(REPO, 1, diff=DIFF, head_sha=HEAD, base_sha=BASE, head_files={"app/x.py": "import os\n"})
+    return gh
+
+
+@pytest.mark.parametrize(
+    ("schema", "reason", "message"),
+    [
+        ({"schema_without": ["Commit.checkSuites"]}, "undefined_field", "Field 'checkSuites' doesn't exist on type"),
+        ({"schema_without": ["CheckSuite.checkRuns"]}, "undefined_field", "Field 'checkRuns' doesn't exist on type"),
+        ({"schema_forbidden": ["Commit.checkSuites"]}, "forbidden", "Resource not accessible by integration"),
+    ],
+)
+@pytest.mark.parametrize("head_sha", [HEAD, None])
+async def test_pr_context_asks_once_more_without_the_check_run_lookup_github_refuses(
+    clock: FakeClock, schema: dict[str, Any], reason: str, message: str, head_sha: str | None
+) -> None:
+    fake = older_github(clock, **schema)
+    api = make_factory(fake, clock).repo_api("octo", "app", installation_id=42)
+    ctx = await api.pr_context(1, paths=["app/x.py"], head_sha=head_sha, check_name="archbot", check_app_id=7)
+    assert api.requests == 2 and fake.count("POST", "/graphql") == 2
+    assert [(d.part, d.reason) for d in ctx.degraded] == [("check_runs", reason)]
+    assert ctx.degraded[0].message.startswith(message)
+    assert ctx.check_runs == []
+    assert (ctx.head_sha, ctx.config_text, ctx.file_texts) == (HEAD, CONFIG, {"app/x.py": "import os\n"})
+    # not asked for: one query, nothing degraded
+    plain = await api.pr_context(1, paths=["app/x.py"], head_sha=head_sha)
+    assert api.requests == 3 and plain.degraded == []
+
+
+async def test_pr_context_other_graphql_errors_are_not_retried(clock: FakeClock) -> None:
+    fake = older_github(clock, schema_without=["Commit.checkSuites", "PullRequest.reviews"])
+    api = make_factory(fake, clock).repo_api("octo", "app", installation_id=42)
+    with pytest.raises(GraphQLQueryError, match="reviews"):
+        await api.pr_context(1, head_sha=HEAD, check_name="archbot", check_app_id=7)
+    assert api.requests == 1  # dropping the check-run lookup would not help: no second query
+    fake = older_github(clock, schema_forbidden=["Repository.defaultBranchRef"])
+    api = make_factory(fake, clock).repo_api("octo", "app", installation_id=42)
+    with pytest.raises(GraphQLQueryError, match="Resource not accessible"):
+        await api.pr_context(1, head_sha=HEAD, check_name="archbot", check_app_id=7)
+    assert api.requests == 1
+
+
+def test_optional_refusal_recognises_githubs_answers_about_the_check_run_lookup() -> None:
+    undefined = {
+        "path": ["fragment ArchbotCheckRuns", "checkSuites"],
+        "extensions": {"code": "undefinedField", "typeName": "Commit", "fieldName": "checkSuites"},
+        "locations": [{"line": 40, "column": 3}],
+        "message": "Field 'checkSuites' doesn't exist on type 'Commit'",
+    }
+    forbidden = {
+        "type": "FORBIDDEN",
+        "path": ["repository", "reviewedCommit", "checkSuites"],
+        "extensions": {"saml_failure": False},
+        "locations": [{"line": 40, "column": 3}],
+        "message": "Resource not accessible by integration",
+    }
+    argument = {
+        "path": ["fragment ArchbotCheckRuns", "checkSuites", "filterBy"],
+        "extensions": {
+            "code": "argumentNotAccepted",
+            "name": "checkSuites",
+            "typeName": "Field",
+            "argumentName": "filterBy",
+        },
+        "message": "Field 'checkSuites' doesn't accept argument 'filterBy'",
+    }
+    elsewhere = {**forbidden, "path": ["repository", "pullRequest", "reviewThreads"]}
+    other_field = {
+        **undefined,
+        "path": ["query Q", "repository", "pullRequest", "reviews"],
+        "extensions": {"code": "undefinedField", "typeName": "PullRequest", "fieldName": "reviews"},
+    }
+    timeout = {"path": ["repository", "reviewedCommit", "checkSuites"], "message": "Something went wrong"}
+    assert optional_refusal([undefined]) == "undefined_field"
+    assert optional_refusal([forbidden]) == "forbidden"
+    assert optional_refusal([argument]) == "argument_not_accepted"
+    nested = {**undefined, "path": ["fragment ArchbotCheckRuns", "checkSuites", "nodes"]}
+    assert optional_refusal([undefined, nested]) == "undefined_field"
+    for errors in ([], [elsewhere], [other_field], [timeout], [forbidden, elsewhere], [undefined, other_field]):
+        assert optional_refusal(errors) is None, errors
 
 
 async def test_pr_context_files_without_head_sha_and_fork_and_draft(clock: FakeClock) -> None:

@@ -204,6 +204,39 @@ def test_serve_accepts_deliveries_and_stops_on_sigterm(
     assert len(_job_states(db_path, PR_KEY)) == 1  # the store survives the stop
 
 
+def test_send_test_delivery_pull_request_queues_a_review(
+    env: dict[str, str], tmp_path: Path, db_path: Path, server_factory: list[ServerProcess]
+) -> None:
+    server = _start(env, tmp_path, server_factory)
+    server.wait_healthy()
+    webhook = f"{server.url}/webhook"
+    sha = "c" * 40
+    pr_args = ["--repo", "octo/app", "--pr", "12", "--installation", "77", "--head-sha", sha]
+
+    sent = _run_cli(["send-test-delivery", "--url", webhook, "--event", "pull_request", *pr_args], env)
+    assert sent.returncode == 0, sent.stderr
+    status, _, answer = sent.stdout.strip().partition(" ")
+    assert (status, json.loads(answer)) == ("202", {"ok": True, "jobs": 1})
+    assert len(_job_states(db_path, f"review_pr:octo/app#12@{sha}:incr")) == 1
+
+    # a usage error is refused before anything is sent
+    incomplete = _run_cli(["send-test-delivery", "--url", webhook, "--event", "pull_request", *pr_args[:4]], env)
+    assert incomplete.returncode == 2, incomplete.stderr
+    assert "needs --installation ID" in incomplete.stderr and incomplete.stdout == ""
+    with httpx.Client(base_url=server.url, timeout=5.0) as client:
+        metrics = client.get("/metrics").text
+    line = 'archbot_webhook_deliveries_total{action="opened",event="pull_request",outcome="enqueued"} 1.0'
+    assert line in metrics
+    assert server.terminate() == 0, server.stderr()
+
+
+def test_send_test_delivery_help_lists_only_events_it_sends(env: dict[str, str]) -> None:
+    shown = _run_cli(["send-test-delivery", "--help"], env)
+    assert shown.returncode == 0 and "{ping,pull_request}" in shown.stdout and "--installation" in shown.stdout
+    refused = _run_cli(["send-test-delivery", "--event", "push"], env)
+    assert refused.returncode == 2 and "invalid choice: 'push'" in refused.stderr
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one ``archbot serve`` start ended."""
@@ -212,23 +245,16 @@ class Outcome:
     stderr: str
 
 
-def _start_failures(env: dict[str, str], tmp_path: Path) -> dict[str, Outcome]:
-    """Start one server per broken setting, all at once (each start pays the interpreter's import time)."""
-    no_secret = {k: v for k, v in env.items() if k != "GITHUB_WEBHOOK_SECRET"}
-    cases = {
-        "no_secret": no_secret,
-        "wrong_key": env | {"GITHUB_PRIVATE_KEY": _rsa_pem()},  # not the key GitHub knows: GET /app is 401
-        "bad_url": env | {"ARCHBOT_DATABASE_URL": "mysql://localhost/archbot"},
-        "unopenable": env | {"ARCHBOT_DATABASE_URL": f"sqlite:///{tmp_path}"},  # a directory, not a file
-    }
+def _run_to_exit(cases: dict[str, tuple[list[str], dict[str, str]]], tmp_path: Path) -> dict[str, Outcome]:
+    """Run ``archbot <args>`` once per case, all at once (each start pays the interpreter's import time)."""
     procs: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
     try:
-        for name, case_env in cases.items():
+        for name, (args, case_env) in cases.items():
             err_path = tmp_path / f"{name}.stderr"
             with err_path.open("wb") as err:
                 procs[name] = (
                     subprocess.Popen(
-                        [sys.executable, "-m", "app.cli", "serve", "--port", str(_free_port())],
+                        [sys.executable, "-m", "app.cli", *args],
                         env=case_env,
                         cwd=ROOT,
                         stdin=subprocess.DEVNULL,
@@ -246,6 +272,23 @@ def _start_failures(env: dict[str, str], tmp_path: Path) -> dict[str, Outcome]:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=STOP_TIMEOUT)
+
+
+def _start_failures(env: dict[str, str], tmp_path: Path) -> dict[str, Outcome]:
+    """Start one server per broken setting."""
+    no_secret = {k: v for k, v in env.items() if k != "GITHUB_WEBHOOK_SECRET"}
+    wrong_key_file = tmp_path / "wrong.pem"
+    wrong_key_file.write_text(_rsa_pem())
+    by_path = {k: v for k, v in env.items() if k != "GITHUB_PRIVATE_KEY"}
+    cases = {
+        "no_secret": no_secret,
+        "wrong_key": env | {"GITHUB_PRIVATE_KEY": _rsa_pem()},  # not the key GitHub knows: GET /app is 401
+        "wrong_key_file": by_path | {"GITHUB_PRIVATE_KEY_PATH": str(wrong_key_file)},
+        "bad_url": env | {"ARCHBOT_DATABASE_URL": "mysql://localhost/archbot"},
+        "unopenable": env | {"ARCHBOT_DATABASE_URL": f"sqlite:///{tmp_path}"},  # a directory, not a file
+    }
+    serve = ["serve", "--port", str(_free_port())]
+    return _run_to_exit({name: (serve, case_env) for name, case_env in cases.items()}, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +329,48 @@ def test_wrong_app_key_fails_with_one_clear_line(failures: dict[str, Outcome]) -
     assert "GITHUB_PRIVATE_KEY" in lines[0]
 
 
+def test_wrong_app_key_file_names_the_path_variable(failures: dict[str, Outcome]) -> None:
+    done = failures["wrong_key_file"]
+    assert done.returncode == 1, done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("archbot: ")]
+    assert "HTTP 401" in line and "check GITHUB_APP_ID, GITHUB_PRIVATE_KEY_PATH and GITHUB_API_URL" in line
+
+
+def test_a_junk_key_is_refused_before_any_request(tmp_path: Path) -> None:
+    fake = FakeGitHub(app_id=4242, slug="archbot-test")
+    junk_file = tmp_path / "junk.pem"
+    junk_file.write_text("-----BEGIN RSA PRIVATE KEY-----\nnot really a key\n-----END RSA PRIVATE KEY-----\n")
+    with serve_fake(fake) as base_url:
+        env = _base_env() | {
+            "GITHUB_APP_ID": "4242",
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "GITHUB_API_URL": base_url,
+            "ARCHBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'archbot.db'}",
+        }
+        by_file = env | {"GITHUB_PRIVATE_KEY_PATH": str(junk_file)}
+        by_variable = env | {"GITHUB_PRIVATE_KEY": "hunter2-not-a-key"}
+        serve = ["serve", "--port", str(_free_port())]
+        outcomes = _run_to_exit(
+            {
+                "serve_file": (serve, by_file),
+                "serve_variable": (serve, by_variable),
+                "worker_file": (["worker"], by_file),
+            },
+            tmp_path,
+        )
+    for name, done in outcomes.items():
+        assert done.returncode == 2, (name, done.stderr)
+        _no_traceback(done)
+        assert "GET" not in done.stderr and "InvalidKeyError" not in done.stderr, done.stderr
+        assert "hunter2" not in done.stderr  # never the key itself
+    file_message = f"archbot: cannot read the private key (GITHUB_PRIVATE_KEY_PATH={junk_file}): not a PEM private key"
+    assert outcomes["serve_file"].stderr.startswith(file_message), outcomes["serve_file"].stderr
+    assert outcomes["worker_file"].stderr.startswith(file_message), outcomes["worker_file"].stderr
+    variable_message = "archbot: cannot read the private key (GITHUB_PRIVATE_KEY): not a PEM private key"
+    assert outcomes["serve_variable"].stderr.startswith(variable_message), outcomes["serve_variable"].stderr
+    assert fake.requests == []  # refused before anything was sent to GitHub
+
+
 def test_bad_database_url_exits_2(failures: dict[str, Outcome]) -> None:
     done = failures["bad_url"]
     assert done.returncode == 2, done.stderr
@@ -310,8 +395,10 @@ def _wait_for_line(path: Path, needle: str, proc: subprocess.Popen[bytes], timeo
 
 
 def test_sigterm_stops_a_worker_and_an_unfinished_start_with_0(env: dict[str, str], tmp_path: Path) -> None:
+    without_secret = {k: v for k, v in env.items() if k != "GITHUB_WEBHOOK_SECRET"}
     cases = {
-        "worker": (["worker"], env, '"event": "worker.started"'),
+        # a worker never checks webhook signatures: it starts without GITHUB_WEBHOOK_SECRET
+        "worker": (["worker"], without_secret, '"event": "worker.started"'),
         # GitHub unreachable: start-up is retrying GET /app when the signal comes
         "starting": (
             ["serve", "--port", str(_free_port())],

@@ -14,6 +14,7 @@ from app.github.errors import (
 )
 from app.github.models import (
     AppIdentity,
+    Degradation,
     IssueComment,
     IssueInfo,
     PRContext,
@@ -26,6 +27,7 @@ from app.github.pacing import ReadRetry, RetryPolicy, WritePacer
 __all__ = [
     "ACTIONS_BOT_LOGIN",
     "AppIdentity",
+    "Degradation",
     "Forbidden",
     "GitHubError",
     "GitHubFactory",

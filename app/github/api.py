@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,9 +26,9 @@ from githubkit import GitHub, Response
 from githubkit.exception import GitHubException
 
 from app.github import convert
-from app.github.errors import GitHubError, NotFound, Unprocessable, http_status, translate
-from app.github.graphql_queries import RESOLVE_THREAD_MUTATION, pr_context_query
-from app.github.models import IssueComment, IssueInfo, PRContext
+from app.github.errors import GitHubError, GraphQLQueryError, NotFound, Unprocessable, http_status, translate
+from app.github.graphql_queries import CHECK_RUNS_PART, RESOLVE_THREAD_MUTATION, optional_refusal, pr_context_query
+from app.github.models import Degradation, IssueComment, IssueInfo, PRContext
 from app.github.pacing import ReadRetry, WritePacer
 
 T = TypeVar("T")
@@ -53,6 +54,11 @@ def clip(text: str, limit: int) -> str:
         return text
     note = "\n\n… (truncated)"
     return text[: limit - len(note)] + note
+
+
+def _first_message(errors: Sequence[dict[str, Any]]) -> str:
+    """GitHub's text of the first GraphQL error, short enough for a log line."""
+    return str(errors[0].get("message", ""))[:300] if errors else ""
 
 
 def _get(url: str) -> Op[Response[Any]]:
@@ -159,24 +165,42 @@ class RepoAPI:
         name on that commit (only those of App ``check_app_id`` when given) into ``check_runs``.
         With ``graphql_enabled=False`` it falls back to several REST calls and ``check_runs`` is
         empty.
+
+        When GitHub refuses only the check-run lookup (a schema without ``checkSuites``, or no
+        permission for it), the query is sent once more without it: ``check_runs`` is then empty
+        and ``degraded`` says what was dropped and why.  Any other GraphQL error is raised.
         """
         if not self.graphql_enabled:
             return await self._pr_context_rest(number, config_path=config_path, paths=paths, head_sha=head_sha)
-        document, variables = pr_context_query(
-            owner=self.owner,
-            name=self.repo,
-            number=number,
-            config_path=config_path,
-            paths=list(paths),
-            head_sha=head_sha,
-            check_name=check_name,
-            check_app_id=check_app_id,
-        )
-        data = await self._read(lambda gh: gh.async_graphql(document, variables), "pr_context")
+
+        async def ask(check: str | None) -> dict[str, Any]:
+            document, variables = pr_context_query(
+                owner=self.owner,
+                name=self.repo,
+                number=number,
+                config_path=config_path,
+                paths=list(paths),
+                head_sha=head_sha,
+                check_name=check,
+                check_app_id=check_app_id,
+            )
+            return await self._read(lambda gh: gh.async_graphql(document, variables), "pr_context")
+
+        degraded: list[Degradation] = []
         try:
-            return convert.pr_context_from_graphql(data, number, list(paths), head_sha)
+            data = await ask(check_name)
+        except GraphQLQueryError as exc:
+            reason = optional_refusal(exc.errors) if check_name is not None else None
+            if reason is None:
+                raise
+            # GitHub refused only the optional check-run lookup: ask ONCE more without it
+            degraded.append(Degradation(part=CHECK_RUNS_PART, reason=reason, message=_first_message(exc.errors)))
+            data = await ask(None)
+        try:
+            ctx = convert.pr_context_from_graphql(data, number, list(paths), head_sha)
         except KeyError as exc:
             raise NotFound(f"pull request {number} not found", status=404) from exc
+        return dataclasses.replace(ctx, degraded=degraded) if degraded else ctx
 
     async def _pr_context_rest(
         self, number: int, *, config_path: str, paths: Sequence[str], head_sha: str | None

@@ -16,11 +16,16 @@ Notes on GitHub's schema that shaped the query:
   ``CheckRun`` has no ``fullDatabaseId``; GitHub answers its ``databaseId`` (typed ``Int``) with
   the whole id, which is past 2**31 today.  ``CheckSuiteFilter.checkName`` is left unused: its
   meaning (suite or run name) is not documented clearly; the run filter's is.
+
+The check-run lookup is OPTIONAL: an older GitHub Enterprise Server may not know ``checkSuites``
+(``undefinedField``), and an App without the ``checks`` permission gets ``FORBIDDEN`` ("Resource
+not accessible by integration") there.  :func:`optional_refusal` recognises those answers so the
+caller can ask again without that part (``check_name=None``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 COMMENTS_LAST = 100
@@ -29,6 +34,17 @@ THREAD_COMMENTS_FIRST = 20
 REVIEWS_LAST = 50
 CHECK_SUITES_LAST = 10
 CHECK_RUNS_LAST = 20
+
+CHECK_RUNS_PART = "check_runs"  # the optional part's name in logs and PRContext.degraded
+_CHECK_RUNS_FRAGMENT = "ArchbotCheckRuns"
+_CHECK_RUNS_FIELDS = frozenset({"checkSuites", "checkRuns"})
+_CHECK_RUNS_TYPES = frozenset(
+    {"CheckSuite", "CheckSuiteConnection", "CheckSuiteFilter", "CheckRun", "CheckRunConnection", "CheckRunFilter"}
+)
+# GraphQL error codes of a schema that lacks something we asked for, and the reason label for each
+_SCHEMA_CODES = {"undefinedField": "undefined_field", "argumentNotAccepted": "argument_not_accepted"}
+FORBIDDEN_REASON = "forbidden"
+_FORBIDDEN_MESSAGE = "resource not accessible by integration"
 
 _BLOB_FRAGMENT = """
 fragment ArchbotBlobText on Blob {
@@ -43,7 +59,7 @@ def _check_runs_fragment(*, by_app: bool) -> str:
     """Check runs named ``$checkName`` on a commit, per suite with the App that created them."""
     suite_filter = ", filterBy: {appId: $checkAppId}" if by_app else ""
     return f"""
-fragment ArchbotCheckRuns on Commit {{
+fragment {_CHECK_RUNS_FRAGMENT} on Commit {{
   oid
   checkSuites(last: {CHECK_SUITES_LAST}{suite_filter}) {{
     nodes {{
@@ -178,3 +194,38 @@ def pr_context_query(
         "    }\n" + "".join(line + "\n" for line in repo_fields) + "  }\n}\n" + fragments
     )
     return document, variables
+
+
+def _about_check_runs(error: Mapping[str, Any]) -> bool:
+    """True when a GraphQL error points into the optional check-run lookup (by path or by name)."""
+    path = [str(p) for p in error.get("path") or []]
+    if any(p in _CHECK_RUNS_FIELDS or p == f"fragment {_CHECK_RUNS_FRAGMENT}" for p in path):
+        return True
+    extensions = error.get("extensions") or {}
+    if not isinstance(extensions, Mapping):
+        return False
+    names = {str(extensions.get(key, "")) for key in ("fieldName", "name", "argumentName")}
+    return bool(names & _CHECK_RUNS_FIELDS) or str(extensions.get("typeName", "")) in _CHECK_RUNS_TYPES
+
+
+def _refusal_reason(error: Mapping[str, Any]) -> str | None:
+    extensions = error.get("extensions") or {}
+    code = str(extensions.get("code", "")) if isinstance(extensions, Mapping) else ""
+    if code in _SCHEMA_CODES:
+        return _SCHEMA_CODES[code]
+    if error.get("type") == "FORBIDDEN" or _FORBIDDEN_MESSAGE in str(error.get("message", "")).lower():
+        return FORBIDDEN_REASON
+    return None
+
+
+def optional_refusal(errors: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why GitHub refused the optional check-run lookup, when that is ALL it refused.
+
+    ``undefined_field`` / ``argument_not_accepted`` (a schema without it: older GitHub Enterprise
+    Server) or ``forbidden`` (no permission); ``None`` when any error is about something else or of
+    another kind, so that asking again without the optional part would not help.
+    """
+    reasons = [_refusal_reason(error) if _about_check_runs(error) else None for error in errors]
+    if not reasons or None in reasons:
+        return None
+    return reasons[0]

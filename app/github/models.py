@@ -88,6 +88,19 @@ class CheckRunInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Degradation:
+    """An optional part of a read that GitHub refused and archbot did without.
+
+    ``part`` names what is missing (``check_runs``), ``reason`` why (``undefined_field``,
+    ``argument_not_accepted``, ``forbidden``), ``message`` is GitHub's own error text.
+    """
+
+    part: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class PRContext:
     """Everything the review pipeline reads about a PR, fetched in one GraphQL query.
 
@@ -97,7 +110,8 @@ class PRContext:
     too large for GitHub to return whole.  ``comments`` are the last 100 conversation comments and
     ``threads`` the first 100 review threads; the ``*_truncated`` flags say when there were more.
     ``check_runs`` are the runs with the asked-for name on the reviewed head commit (empty when no
-    name was asked for, and always empty on the REST fallback).
+    name was asked for, and always empty on the REST fallback).  ``degraded`` lists the optional
+    parts GitHub refused (the query was sent again without them); ``check_runs`` is then empty.
     """
 
     number: int
@@ -121,6 +135,7 @@ class PRContext:
     comments_truncated: bool = False
     threads_truncated: bool = False
     check_runs: list[CheckRunInfo] = field(default_factory=list)
+    degraded: list[Degradation] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

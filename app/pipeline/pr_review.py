@@ -125,6 +125,7 @@ class PullRequestReview:
             check_name=CHECK_NAME,
             check_app_id=self.deps.identity.app_id,
         )
+        self._note_degraded(ctx)
         head = self.job.head_sha or ctx.head_sha
         if ctx.state != "OPEN":
             return self._skip("pull request is not open")
@@ -182,6 +183,7 @@ class PullRequestReview:
             check_name=CHECK_NAME,
             check_app_id=self.deps.identity.app_id,
         )
+        self._note_degraded(ctx)
         head = self.job.head_sha or ctx.head_sha
         if ctx.head_sha != head:
             return
@@ -189,6 +191,13 @@ class PullRequestReview:
         summary = own_marked_comment(ctx.comments, self.deps.identity, SUMMARY)
         await self._not_reviewed(RuntimeError(reason), summary, summary.data if summary else {}, head)
         self.deps.check_runs.pop(self.job.idempotency_key, None)
+
+    def _note_degraded(self, ctx: PRContext) -> None:
+        """GitHub refused an optional part of the context (the check-run lookup): say so once, count it,
+        and go on (a restarted job then starts a new check run instead of taking over its own)."""
+        for item in ctx.degraded:
+            self.log.warning("github_context_degraded", part=item.part, reason=item.reason, github_message=item.message)
+            self.deps.metrics.github_degraded.labels(part=item.part, reason=item.reason).inc()
 
     def _skip(self, reason: str) -> PostReport:
         self.log.info("review_skipped", reason=reason)

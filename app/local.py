@@ -145,12 +145,8 @@ def _document(result: ReviewResult, plan: ReviewPlan, options: Options) -> str:
         report = build_report(result, plan, version=__version__, dry_run=options.dry_run)
         return report.model_dump_json(indent=2) + "\n"
     if options.output_format == "sarif":
-        sarif = render_sarif(result, tool_version=__version__)
-        run_properties = sarif["runs"][0].setdefault("properties", {})
-        run_properties["archbot"] = {
-            "dryRun": options.dry_run,
-            "plan": call_plan(plan).model_dump(mode="json"),
-        }
+        properties = {"archbot": {"dryRun": options.dry_run, "plan": call_plan(plan).model_dump(mode="json")}}
+        sarif = render_sarif(result, tool_version=__version__, run_properties=properties)
         return json.dumps(sarif, indent=2) + "\n"
     text = render_markdown_review(result)
     return render_call_plan(plan) + "\n" + text if options.dry_run else text

@@ -147,7 +147,7 @@ async def test_incremental_push_reviews_only_new_commits_and_edits_the_summary(h
         {
             "summary": "Adds a batch export.",
             "findings": [
-                GATHER,  # already posted: same fingerprint, must not be posted again
+                LEAK,  # already posted: same fingerprint, must not be posted again
                 {
                     "path": "service/batch.py",
                     "line": 7,

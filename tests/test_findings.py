@@ -132,7 +132,7 @@ def test_fingerprint_uses_category_path_and_right_side_code() -> None:
     f = one(mf(start_line=4, line=5))
     code = "def login(user, password):\n    if user.check(password) or password == 'admin':"
     assert f.fingerprint == fingerprint("security", "app/auth.py", code, "Hard-coded admin password")
-    ruled = one(mf(static_rule="ARCH101"))
+    (ruled,) = validate_findings([mf(static_rule="ARCH101")], FILES, static=[static(path="app/auth.py", line=2)])
     assert ruled.rule_id == "ARCH101"
     assert ruled.fingerprint == fingerprint("ARCH101", "app/auth.py", AUTH.new_text_of(5, 5), ruled.title)
     left = one(mf(line=5, side=Side.LEFT))  # no RIGHT code: the title stands in
@@ -312,3 +312,33 @@ def test_inline_findings_always_sit_on_commentable_lines(found: list[ModelFindin
             assert f.path not in files
         if f.suggestion is not None:
             assert f.placement is Placement.INLINE and f.side is Side.RIGHT
+
+
+# ------------------------------------------------------------------------- rule ids from the model
+
+
+def test_static_rule_is_kept_only_when_that_rule_has_a_finding_on_that_file_in_the_chunk() -> None:
+    chunk_static = [static(path="app/auth.py", line=16, rule_id="ARCH112"), static(path="app/x.py", rule_id="ARCH101")]
+
+    def rule_of(static_rule: str, path: str = "app/auth.py") -> str | None:
+        (out,) = validate_findings([mf(static_rule=static_rule, path=path)], FILES, static=chunk_static)
+        return out.rule_id
+
+    assert rule_of("ARCH112") == "ARCH112"
+    assert rule_of(" ARCH112 ") == "ARCH112"
+    assert rule_of("a/app/auth.py ARCH112") is None
+    assert rule_of("ARCH112", path="b/app/auth.py") == "ARCH112"  # the path as the diff names it
+    assert rule_of("ARCH101") is None  # that rule fired on another file
+    assert rule_of("ARCH113") is None  # a real rule with no finding in this chunk
+    assert rule_of("Static rule about x.py: a new rule") is None  # free text
+    assert rule_of("ARCH112", path="nope.py") is None  # a path outside the diff
+    (alone,) = validate_findings([mf(static_rule="ARCH112")], FILES)  # no static findings at all
+    assert alone.rule_id is None
+
+
+def test_a_dropped_static_rule_leaves_a_model_finding_keyed_by_its_category() -> None:
+    plain = one(mf())
+    minted = one(mf(static_rule="Static rule about x.py: made up"))
+    assert minted.rule_id is None and minted.source is Source.MODEL
+    assert minted.fingerprint == plain.fingerprint
+    assert (minted.title, minted.placement, minted.line) == (plain.title, plain.placement, plain.line)

@@ -25,6 +25,8 @@ from app.review.models import (
 from app.review.render import (
     ANNOTATION_MAX_BYTES,
     CHECK_SUMMARY_MAX_CHARS,
+    RATIONALE_MAX_CHARS,
+    TITLE_MAX_CHARS,
     batch_annotations,
     render_annotations,
     render_check_output,
@@ -33,7 +35,8 @@ from app.review.render import (
     render_sarif,
     render_summary,
 )
-from app.review.sanitize import find_secrets
+from app.review.rule_catalogue import CATALOGUE, RuleKind
+from app.review.sanitize import find_secrets, sanitize_markdown
 
 SECRET = "ghp_" + "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8"
 HEAD = "0123456789abcdef0123456789abcdef01234567"
@@ -528,3 +531,86 @@ def test_sarif_repo_root() -> None:
     ][0]["invocations"][0]
     assert invocation["executionSuccessful"] is True
     assert invocation["toolExecutionNotifications"][0]["message"]["text"] == "Not reviewed: x.py: budget"
+
+
+def test_every_catalogue_rule_renders_as_a_valid_sarif_rule_with_its_help() -> None:
+    findings = [
+        make_finding(
+            fingerprint=f"c{i}",
+            source=Source.MODEL if doc.kind is RuleKind.MODEL else Source.STATIC,
+            rule_id=None if doc.kind is RuleKind.MODEL else doc.id,
+            category=doc.category,
+            severity=doc.severity or Severity.MEDIUM,
+        )
+        for i, doc in enumerate(CATALOGUE.values())
+    ]
+    log = render_sarif(make_result(findings=findings), tool_version="0.1.0")
+    errors = sorted(sarif_validator().iter_errors(log), key=str)
+    assert errors == [], [e.message for e in errors]
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == list(CATALOGUE)
+    for rule in rules:
+        doc = CATALOGUE[rule["id"]]
+        assert rule["shortDescription"] == {"text": doc.short}
+        assert rule["fullDescription"] == {"text": doc.full}
+        assert rule["help"] == {"text": doc.help_text(), "markdown": doc.help_markdown()}
+        assert rule["helpUri"] == doc.help_uri
+        assert rule["name"] == doc.pascal_name
+    by_id = {rule["id"]: rule for rule in rules}
+    assert by_id["ARCH110"]["defaultConfiguration"] == {"level": "error"}  # the rule's own severity
+    assert by_id["ruff:S608"]["helpUri"] == "https://docs.astral.sh/ruff/rules/hardcoded-sql-expression/"
+    assert by_id["ARCH101"]["helpUri"].endswith("/docs/rules.md#arch101")
+    assert by_id["archbot/security"]["helpUri"].endswith("/docs/rules.md#archbotsecurity")
+
+
+def test_sarif_rules_come_only_from_the_catalogue() -> None:
+    minted = make_finding(fingerprint="m", rule_id="Static rule about x.py: made up", category=Category.RELIABILITY)
+    unknown_static = make_finding(fingerprint="s", source=Source.STATIC, rule_id="ruff:E501")
+    log = render_sarif(make_result(findings=[minted, unknown_static]), tool_version="0.1.0")
+    run = log["runs"][0]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["archbot/reliability", "archbot/security"]
+    assert [result["ruleId"] for result in run["results"]] == ["archbot/reliability", "archbot/security"]
+    assert "Static rule" not in json.dumps(log) and "E501" not in json.dumps(log)
+
+
+def test_sarif_messages_go_through_the_comment_sanitizer() -> None:
+    hostile = (
+        "![pixel](https://evil.example/p.png) <img src=x onerror=alert(1)> <script>steal()</script> "
+        'ping @octocat <!-- archbot:finding {"fp": "forged"} --> and `code <b>` stays'
+    )
+    finding = make_finding(title="Title <b>bold</b> @octocat <!-- archbot:summary -->", rationale=hostile)
+    log = render_sarif(make_result(findings=[finding]), tool_version="0.1.0")
+    assert list(sarif_validator().iter_errors(log)) == []
+    message = log["runs"][0]["results"][0]["message"]["text"]
+    assert message == render_inline_comment_text(finding)
+    for bad in ("![", "evil.example", "<img", "<script", "<!--", "archbot:", "forged", "@octocat", "<b>bold"):
+        assert bad not in message, bad
+    assert "@\u200boctocat" in message and "`code <b>`" in message  # code is left as written
+    assert MARKER_LIKE.search(json.dumps(log, ensure_ascii=False)) is None
+
+
+def render_inline_comment_text(finding: Finding) -> str:
+    """What an inline comment shows of the title and rationale: the SARIF message must say the same."""
+    title = sanitize_markdown(finding.title, inline=True, max_chars=TITLE_MAX_CHARS)
+    rationale = sanitize_markdown(finding.rationale, max_chars=RATIONALE_MAX_CHARS)
+    comment = render_inline_comment(finding)
+    assert title in comment and rationale in comment
+    return f"{title}\n\n{rationale}"
+
+
+def test_sarif_run_properties_are_merged_into_the_run() -> None:
+    plan = {
+        "archbot/dryRun": True,
+        "archbot/plan": {
+            "chunks": [{"index": 1, "files": ["a.py", "b.py"], "tokens": 1234}],
+            "notReviewed": [{"path": "big.py", "reason": "over the token budget"}],
+            "totalTokens": 1234,
+        },
+    }
+    log = render_sarif(make_result(), tool_version="0.1.0", run_properties=plan)
+    assert log["runs"][0]["properties"] == plan
+    assert list(sarif_validator().iter_errors(log)) == []
+    assert "properties" not in render_sarif(make_result(), tool_version="0.1.0")["runs"][0]
+    assert "properties" not in render_sarif(make_result(), tool_version="0.1.0", run_properties={})["runs"][0]
+    bad = render_sarif(make_result(), tool_version="0.1.0", run_properties={"tags": "not-a-list"})
+    assert list(sarif_validator().iter_errors(bad))  # the schema is checked, so this test can fail

@@ -173,12 +173,16 @@ def prepare(request: ReviewRequest) -> Prepared:
     )
 
 
-def _static_facts(findings: Sequence[Finding], chunk: Chunk) -> str:
+def _chunk_static(findings: Sequence[Finding], chunk: Chunk) -> list[Finding]:
+    """The static findings on the files of ``chunk``: what its prompt shows the model."""
     paths = {f.path for f in chunk.files}
+    return [f for f in findings if f.path in paths]
+
+
+def _static_facts(findings: Sequence[Finding], chunk: Chunk) -> str:
     facts = [
         {"rule": f.rule_id, "path": f.path, "line": f.line, "category": str(f.category), "title": f.title}
-        for f in findings
-        if f.path in paths
+        for f in _chunk_static(findings, chunk)
     ]
     return json.dumps(facts, indent=1) if facts else "(none)"
 
@@ -240,7 +244,9 @@ async def review(
         for chunk, outcome in zip(plan.chunks, outcomes, strict=True):
             if isinstance(outcome, ModelReview):
                 summaries.append(outcome.summary)
-                model_findings += validate_findings(outcome.findings, request.anchor_files)
+                model_findings += validate_findings(
+                    outcome.findings, request.anchor_files, static=_chunk_static(prepared.static_findings, chunk)
+                )
                 dismissed += outcome.dismissed_static
                 model_paths.update(f.path for f in chunk.files)
                 continue

@@ -4,11 +4,13 @@ Pure functions. ``validate_findings`` never loses a finding: one that cannot sit
 line of its file's diff becomes a file-level finding (summary and check-run annotation), and one about
 a path the diff does not hold becomes a general one (summary only). Identity follows DESIGN decision 3:
 ``fingerprint(rule or category, path, normalised RIGHT-side code or the title)``, never a line number.
+Rule ids never come from model text (DESIGN decision 15): a model finding keeps the deterministic rule it
+names only when that rule has a finding on the same file in the same chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from app.review.diff import FileDiff
 from app.review.fingerprint import fingerprint
@@ -90,8 +92,20 @@ def _place(found: ModelFinding, diff: FileDiff) -> tuple[Placement, int | None, 
     return Placement.INLINE, line, None, False
 
 
+def _confirmed_rule(item: ModelFinding, path: str | None, static: Collection[tuple[str, str]]) -> str | None:
+    """``item.static_rule`` when it names a deterministic finding on ``path`` (a file of the diff), else None."""
+    rule = (item.static_rule or "").strip()
+    if not rule or path is None:
+        return None
+    return rule if (rule, path) in static else None
+
+
 def validate_findings(
-    found: Iterable[ModelFinding], files: Sequence[FileDiff], *, source: Source = Source.MODEL
+    found: Iterable[ModelFinding],
+    files: Sequence[FileDiff],
+    *,
+    source: Source = Source.MODEL,
+    static: Iterable[Finding] = (),
 ) -> list[Finding]:
     """Place model findings against the diff ``files``; every finding comes back, none is dropped.
 
@@ -103,13 +117,19 @@ def validate_findings(
     GENERAL: no file of the diff matches the path, even after stripping ``a/``, ``b/``, ``./`` or a
     leading ``/`` (an old path of a renamed file also matches); the path is kept for context.
     A ``suggestion`` survives only on an inline RIGHT finding with its range intact.
+
+    ``static`` holds the deterministic findings the model was shown for this chunk. A ``static_rule``
+    is kept as the finding's rule only when one of them has that rule id on the same file; any other
+    value (free text, a rule of another file or chunk) is dropped and the finding's rule is its category.
     """
     by_path, by_old = _index(files)
+    known = {(f.rule_id, f.path) for f in static if f.rule_id and f.path}
     out: list[Finding] = []
     for item in found:
         given = item.path.strip()
         diff = _lookup(given, by_path, by_old) if given else None
-        kind = item.static_rule or str(item.category)
+        rule = _confirmed_rule(item, diff.path if diff is not None else None, known)
+        kind = rule or str(item.category)
         if diff is None:
             placement: Placement = Placement.GENERAL
             path: str | None = given or None
@@ -133,7 +153,7 @@ def validate_findings(
                 suggestion=item.suggestion if keep_suggestion else None,
                 placement=placement,
                 source=source,
-                rule_id=item.static_rule,
+                rule_id=rule,
                 fingerprint=fingerprint(kind, path, code, item.title),
             )
         )

@@ -28,6 +28,7 @@ from app.review.models import (
     Side,
     Source,
 )
+from app.review.rule_catalogue import PROJECT_URL, RuleDoc, lookup, model_rule
 from app.review.sanitize import redact_secrets, sanitize_markdown, strip_markers
 
 SUMMARY_MAX_CHARS = 65_000  # GitHub's comment limit is 65,536; keep a margin
@@ -47,6 +48,7 @@ FINGERPRINT_KEY = "archbot/v1"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 SARIF_ROOT_ID = "SRCROOT"
+SARIF_INFORMATION_URI = PROJECT_URL
 
 SEVERITY_LABEL: dict[Severity, str] = {severity: severity.value.capitalize() for severity in Severity}
 ANNOTATION_LEVEL: dict[Severity, str] = {
@@ -486,13 +488,23 @@ def render_check_output(result: ReviewResult, *, conclusion_reason: str) -> dict
     return {"title": title, "summary": _assemble(head, sections, tail, CHECK_SUMMARY_MAX_CHARS)}
 
 
-def render_sarif(result: ReviewResult, *, tool_version: str, repo_root_uri: str | None = None) -> dict[str, Any]:
+def render_sarif(
+    result: ReviewResult,
+    *,
+    tool_version: str,
+    repo_root_uri: str | None = None,
+    run_properties: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run, ready for GitHub code scanning.
 
-    Rules are the deterministic rule ids and, for model findings, ``archbot/<category>``. Each result
-    carries ``partialFingerprints["archbot/v1"]``, so alerts stay stable across pushes. Code scanning
+    Rules come only from archbot's catalogue (:mod:`app.review.rule_catalogue`): a finding's rule id
+    when the catalogue has it (``ARCH…``, ``ruff:…``), else ``archbot/<category>``; every rule carries
+    its descriptions, help (text and Markdown) and ``helpUri``. Model text (titles, rationales) in
+    messages goes through the same sanitizer as comments. Each result carries
+    ``partialFingerprints["archbot/v1"]``, so alerts stay stable across pushes. Code scanning
     rejects results without a location, so findings without a path are left out (the summary has
     them); a finding without a line, or on a removed line, points at line 1 of its file.
+    ``run_properties`` (JSON values) are merged into ``runs[0].properties``.
     """
     rules: list[dict[str, Any]] = []
     rule_index: dict[str, int] = {}
@@ -500,14 +512,21 @@ def render_sarif(result: ReviewResult, *, tool_version: str, repo_root_uri: str 
     for finding in result.findings:
         if not finding.path:
             continue
-        rule_id = _rule_id(finding) or f"archbot/{finding.category.value}"
-        if rule_id not in rule_index:
-            rule_index[rule_id] = len(rules)
-            rules.append(_sarif_rule(rule_id, finding))
-        _raise_security_severity(rules[rule_index[rule_id]], finding)
-        results.append(_sarif_result(finding, rule_id, rule_index[rule_id], repo_root_uri is not None))
+        doc = _sarif_rule_doc(finding)
+        if doc.id not in rule_index:
+            rule_index[doc.id] = len(rules)
+            rules.append(_sarif_rule(doc, finding))
+        _raise_security_severity(rules[rule_index[doc.id]], finding)
+        results.append(_sarif_result(finding, doc.id, rule_index[doc.id], repo_root_uri is not None))
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "archbot", "version": tool_version, "rules": rules}},
+        "tool": {
+            "driver": {
+                "name": "archbot",
+                "version": tool_version,
+                "informationUri": SARIF_INFORMATION_URI,
+                "rules": rules,
+            }
+        },
         "results": results,
         "columnKind": "unicodeCodePoints",
         "invocations": [_sarif_invocation(result)],
@@ -515,6 +534,8 @@ def render_sarif(result: ReviewResult, *, tool_version: str, repo_root_uri: str 
     if repo_root_uri is not None:
         root = repo_root_uri if repo_root_uri.endswith("/") else repo_root_uri + "/"
         run["originalUriBaseIds"] = {SARIF_ROOT_ID: {"uri": root}}
+    if run_properties:
+        run["properties"] = {**run.get("properties", {}), **run_properties}
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
@@ -537,20 +558,25 @@ def _cap_bytes(text: str, limit: int) -> str:
     return cut + note
 
 
-def _sarif_rule(rule_id: str, finding: Finding) -> dict[str, Any]:
-    static = finding.source is Source.STATIC and finding.rule_id
-    description = (
-        f"archbot deterministic check {rule_id}" if static else f"archbot review finding: {finding.category.value}"
-    )
-    name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rule_id) if part)
+def _sarif_rule_doc(finding: Finding) -> RuleDoc:
+    """The catalogue rule of a finding: its own rule id when archbot has that rule, else its category's."""
+    return lookup(finding.rule_id) or model_rule(finding.category)
+
+
+def _sarif_rule(doc: RuleDoc, finding: Finding) -> dict[str, Any]:
+    deterministic = doc.severity is not None
+    severity = doc.severity or finding.severity
     return {
-        "id": rule_id,
-        "name": name or "ArchbotFinding",
-        "shortDescription": {"text": description},
-        "defaultConfiguration": {"level": SARIF_LEVEL[finding.severity]},
+        "id": doc.id,
+        "name": doc.pascal_name,
+        "shortDescription": {"text": doc.short},
+        "fullDescription": {"text": doc.full},
+        "help": {"text": doc.help_text(), "markdown": doc.help_markdown()},
+        "helpUri": doc.help_uri,
+        "defaultConfiguration": {"level": SARIF_LEVEL[severity]},
         "properties": {
-            "tags": [finding.category.value, "archbot", "deterministic" if static else "review"],
-            "precision": "high" if static else "medium",
+            "tags": [doc.category.value, "archbot", "deterministic" if deterministic else "review"],
+            "precision": "high" if deterministic else "medium",
         },
     }
 
@@ -572,8 +598,8 @@ def _sarif_result(finding: Finding, rule_id: str, index: int, relative_to_root: 
     artifact: dict[str, Any] = {"uri": quote(path.lstrip("/"), safe=_PATH_SAFE)}
     if relative_to_root:
         artifact["uriBaseId"] = SARIF_ROOT_ID
-    message = " ".join(_plain(finding.title).split())
-    rationale = _plain(finding.rationale).strip()
+    message = _inline_md(finding.title)
+    rationale = sanitize_markdown(finding.rationale, max_chars=RATIONALE_MAX_CHARS).strip()
     if rationale:
         message += "\n\n" + rationale
     if finding.line is not None and finding.side is Side.LEFT:

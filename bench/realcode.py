@@ -517,13 +517,21 @@ def baseline_summary(done: list[RangeResult], missed: list[tuple[str, Label, boo
         on_real = sum(
             any(h[0] == rid and h[1] == lb.path and abs(h[2] - lb.line) <= NEAR for h in hits) for rid, lb in real
         )
+        no_assert = [h for h in hits if h[3] not in ("S101", "B101")]
         codes = Counter(h[3] for h in hits)
         top = ", ".join(f"{code} {n}" for code, n in codes.most_common(8))
         print(
-            f"  {name}: {len(hits)} results ({len(outside)} outside tests); near a labelled real problem "
+            f"  {name}: {len(hits)} results ({len(outside)} outside tests, {len(no_assert)} other than asserts); "
+            f"near a labelled real problem "
             f"(true or missed, {len(real)}): {on_real}; top codes: {top}"
         )
-        summary[name] = {"results": len(hits), "outside_tests": len(outside), "near_real": on_real, "codes": codes}
+        summary[name] = {
+            "results": len(hits),
+            "outside_tests": len(outside),
+            "not_assert": len(no_assert),
+            "near_real": on_real,
+            "codes": codes,
+        }
     return summary
 
 

@@ -55,7 +55,7 @@ async def create_pipeline_safe(request: Request) -> dict:
 
 
 def lookup_user(conn: sqlite3.Connection, name: str) -> list:
-    return conn.execute(f"SELECT * FROM users WHERE name = '{name}'").fetchall()  # expect: injection
+    return conn.execute(f"SELECT * FROM users WHERE name = '{name}'").fetchall()  # expect: sql-injection
 
 
 def lookup_user_safe(conn: sqlite3.Connection, name: str) -> list:
@@ -63,11 +63,11 @@ def lookup_user_safe(conn: sqlite3.Connection, name: str) -> list:
 
 
 def convert(filename: str) -> None:
-    subprocess.run(f"convert {filename} out.png", shell=True, check=True)  # expect: injection
+    subprocess.run(f"convert {filename} out.png", shell=True, check=True)  # expect: command-injection
 
 
 def evaluate_rule(expression: str, context: dict) -> bool:
-    return bool(eval(expression, {}, context))  # expect: injection
+    return bool(eval(expression, {}, context))  # expect: code-injection
 
 
 def api_key() -> str:

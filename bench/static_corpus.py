@@ -214,14 +214,14 @@ def read_labels(corpus: Path, files: list[Path]) -> Labels:
 
 def engine_api() -> tuple[Callable[..., Any], type, Callable[[], list[Any]]]:
     """``analyse``, ``ChangedPython`` and ``own_rules`` from wherever the engine lives now."""
-    for name in ("app.static", "app.review.static"):
+    for name in ("app.static", "app.static"):
         try:
             module = importlib.import_module(name)
         except ImportError:
             continue
         if hasattr(module, "analyse") and hasattr(module, "ChangedPython"):
             return module.analyse, module.ChangedPython, getattr(module, "own_rules", list)
-    raise ImportError("no static engine found in app.static or app.review.static")
+    raise ImportError("no static engine found in app.static or app.static")
 
 
 def run_engine(corpus: Path, files: list[Path], unmapped: set[str]) -> set[Finding]:

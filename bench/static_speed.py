@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.review.static import ChangedPython, analyse
+from app.static import ChangedPython, analyse
 
 PACKAGES = ("fastapi", "starlette", "httpx", "anyio", "pydantic", "anthropic", "githubkit", "structlog", "uvicorn")
 MAX_FILE_BYTES = 120_000

@@ -35,8 +35,8 @@ from app.review.render import (
     render_sarif,
     render_summary,
 )
-from app.review.rule_catalogue import CATALOGUE, RuleKind
 from app.review.sanitize import find_secrets, sanitize_markdown
+from app.static.rule_catalogue import CATALOGUE, RuleKind
 
 SECRET = "ghp_" + "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8"
 HEAD = "0123456789abcdef0123456789abcdef01234567"

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from app.review.models import Category
-from app.review.rule_catalogue import (
+from app.static.checks import check_module
+from app.static.ruff_adapter import RUFF_RULES, default_ruff_bin
+from app.static.ruff_help import RUFF_HELP
+from app.static.rule_catalogue import (
     CATALOGUE,
     PROJECT_URL,
     RULES_DOC_URL,
@@ -21,11 +24,8 @@ from app.review.rule_catalogue import (
     lookup,
     model_rule,
 )
-from app.review.rules_doc import render_rules_page
-from app.review.static_checks import check_module
-from app.review.static_ruff import RUFF_RULES, default_ruff_bin
-from app.review.static_ruff_help import RUFF_HELP
-from app.review.static_rules import RULES, StaticRule
+from app.static.rules import RULES, StaticRule
+from app.static.rules_doc import render_rules_page
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_PAGE = ROOT / "docs" / "rules.md"
@@ -85,7 +85,7 @@ def test_github_anchor() -> None:
 
 def test_committed_rules_page_is_the_generated_one() -> None:
     assert RULES_PAGE.read_text(encoding="utf-8") == render_rules_page(), (
-        "docs/rules.md is out of date: run `python -m app.review.rules_doc > docs/rules.md`"
+        "docs/rules.md is out of date: run `python -m app.static.rules_doc > docs/rules.md`"
     )
 
 
@@ -103,7 +103,7 @@ def test_rules_page_has_one_anchor_per_rule_and_each_help_uri_points_at_one() ->
 
 def test_rules_page_module_writes_the_page() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app.review.rules_doc"], capture_output=True, text=True, cwd=ROOT, check=True
+        [sys.executable, "-m", "app.static.rules_doc"], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout == render_rules_page()
 

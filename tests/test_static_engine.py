@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.review.models import Category, Placement, Severity, Source
-from app.review.static import ChangedPython, StaticReport, analyse, own_rules
+from app.static import ChangedPython, StaticReport, analyse, own_rules
 
 CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
 # Built at run time so no secret-looking literal sits in this file.

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from app.review.models import Category, Severity
-from app.review.static_checks import check_module
-from app.review.static_rules import RULES, RULES_BY_ID
+from app.static.checks import check_module
+from app.static.rules import RULES, RULES_BY_ID
 
 
 def hits(source: str) -> list[tuple[str, int]]:

@@ -42,7 +42,7 @@ from app.review.models import (
 )
 from app.review.prompts import load_prompt, render_task
 from app.review.sanitize import redact_secrets
-from app.review.static import ChangedPython, StaticReport, analyse
+from app.static import ChangedPython, StaticReport, analyse
 
 MAX_FINDINGS_PER_CHUNK = 15
 

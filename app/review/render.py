@@ -28,8 +28,8 @@ from app.review.models import (
     Side,
     Source,
 )
-from app.review.rule_catalogue import PROJECT_URL, RuleDoc, lookup, model_rule
 from app.review.sanitize import redact_secrets, sanitize_markdown, strip_markers
+from app.static.rule_catalogue import PROJECT_URL, RuleDoc, lookup, model_rule
 
 SUMMARY_MAX_CHARS = 65_000  # GitHub's comment limit is 65,536; keep a margin
 CHECK_SUMMARY_MAX_CHARS = 65_535  # check run output.summary limit
@@ -497,7 +497,7 @@ def render_sarif(
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run, ready for GitHub code scanning.
 
-    Rules come only from archbot's catalogue (:mod:`app.review.rule_catalogue`): a finding's rule id
+    Rules come only from archbot's catalogue (:mod:`app.static.rule_catalogue`): a finding's rule id
     when the catalogue has it (``ARCH…``, ``ruff:…``), else ``archbot/<category>``; every rule carries
     its descriptions, help (text and Markdown) and ``helpUri``. Model text (titles, rationales) in
     messages goes through the same sanitizer as comments. Each result carries

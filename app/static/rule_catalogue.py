@@ -1,8 +1,8 @@
 """Every rule archbot can report, with the text that explains it: SARIF rule metadata and docs/rules.md.
 
 Three kinds of rule, and no others (DESIGN decision 15): archbot's own deterministic rules (``ARCH1xx``,
-:mod:`app.review.static_rules`), the ruff rules it selects (``ruff:<code>``,
-:mod:`app.review.static_ruff` and :mod:`app.review.static_ruff_help`), and one rule per category for
+:mod:`app.static.rules`), the ruff rules it selects (``ruff:<code>``,
+:mod:`app.static.ruff_adapter` and :mod:`app.static.ruff_help`), and one rule per category for
 the model's findings (``archbot/<category>``). Pure data and string building; nothing here reads files.
 """
 
@@ -15,9 +15,9 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from app.review.models import Category, Severity
-from app.review.static_ruff import RUFF_RULES
-from app.review.static_ruff_help import RUFF_HELP
-from app.review.static_rules import RULES
+from app.static.ruff_adapter import RUFF_RULES
+from app.static.ruff_help import RUFF_HELP
+from app.static.rules import RULES
 
 # Where archbot and docs/rules.md are published; pyproject.toml's [project.urls] says the same (a test checks).
 PROJECT_URL = "https://github.com/archbot/archbot"

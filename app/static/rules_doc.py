@@ -1,6 +1,6 @@
 """docs/rules.md, generated from the rule catalogue: one section (and anchor) per rule.
 
-``python -m app.review.rules_doc > docs/rules.md`` rewrites the file; a test checks that the committed
+``python -m app.static.rules_doc > docs/rules.md`` rewrites the file; a test checks that the committed
 file is what :func:`render_rules_page` produces, so the page and the SARIF help never drift apart.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-from app.review.rule_catalogue import CATALOGUE, RuleDoc, RuleKind, github_anchor
+from app.static.rule_catalogue import CATALOGUE, RuleDoc, RuleKind, github_anchor
 
 _SECTIONS: tuple[tuple[RuleKind, str, str], ...] = (
     (
@@ -63,7 +63,7 @@ def render_rules_page() -> str:
         "# archbot rules",
         "",
         "Every rule archbot can report, as GitHub code scanning shows it (SARIF rule help). This page is "
-        "generated from the catalogue in `app/review/` by `python -m app.review.rules_doc > docs/rules.md`; "
+        "generated from the catalogue in `app/review/` by `python -m app.static.rules_doc > docs/rules.md`; "
         "do not edit it by hand.",
         "",
     ]

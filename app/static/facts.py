@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from app.review.static_names import ASYNC_LOCK_CTORS, MUTABLE_CTORS, SYNC_CLIENTS, THREAD_LOCK_CTORS
+from app.static.names import ASYNC_LOCK_CTORS, MUTABLE_CTORS, SYNC_CLIENTS, THREAD_LOCK_CTORS
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 AWAITS = (ast.Await, ast.AsyncFor, ast.AsyncWith)

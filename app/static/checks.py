@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from app.review.static_facts import (
+from app.static.facts import (
     AWAITS,
     child_nodes,
     collect_facts,
@@ -22,7 +22,7 @@ from app.review.static_facts import (
     root_name,
     statement_span,
 )
-from app.review.static_names import (
+from app.static.names import (
     ASYNC_LOCK_CTORS,
     BLOCKING_CALLS,
     CLIENT_CTORS,

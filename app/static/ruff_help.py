@@ -1,6 +1,6 @@
 """What each ruff rule archbot selects catches, why it matters and the safe pattern, in our own words.
 
-This is the documentation side of :data:`app.review.static_ruff.RUFF_RULES` (which holds category and
+This is the documentation side of :data:`app.static.ruff_adapter.RUFF_RULES` (which holds category and
 severity): the SARIF rule help and ``docs/rules.md`` are built from it. ``name`` is ruff's own name of
 the rule, the slug of its page under https://docs.astral.sh/ruff/rules/.
 """

@@ -26,14 +26,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from app.review import static_ruff
 from app.review.fingerprint import fingerprint
 from app.review.models import Category, Finding, NotReviewed, Placement, Severity, Source
 from app.review.sanitize import find_secrets
-from app.review.static_checks import RawFinding, check_module
-from app.review.static_facts import statement_span
-from app.review.static_ruff import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
-from app.review.static_rules import RULES, RULES_BY_ID, StaticRule
+from app.static import ruff_adapter as static_ruff
+from app.static.checks import RawFinding, check_module
+from app.static.facts import statement_span
+from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
+from app.static.rules import RULES, RULES_BY_ID, StaticRule
 
 __all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"]
 

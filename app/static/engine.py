@@ -23,7 +23,7 @@ import contextlib
 import gc
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.review.fingerprint import fingerprint
@@ -32,6 +32,7 @@ from app.review.sanitize import find_secrets
 from app.static import ruff_adapter as static_ruff
 from app.static.checks import RawFinding, check_module
 from app.static.facts import statement_span
+from app.static.module_view import ModuleView
 from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
 
@@ -268,12 +269,21 @@ def _ruff_finding(file: _File, diag: RuffDiagnostic) -> Finding | None:
     )
 
 
+def _core_checks(view: ModuleView) -> list[RawFinding]:
+    return check_module(view.tree)
+
+
+MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (_core_checks,)
+"""Every own AST check, run on each parsed file (one line per check module)."""
+
+
 def _analyse_file(file: _File) -> list[Finding]:
     found = _secret_findings(file)
     if file.tree is not None:
         seen: set[tuple[str, int, tuple[int, int]]] = set()
+        view = ModuleView(file.tree, file.item.path, file.lines, file.item.changed_lines)
         try:
-            raws = check_module(file.tree)
+            raws = [raw for check in MODULE_CHECKS for raw in check(view)]
         except RecursionError:  # e.g. a generated 1,000-term expression: report, never crash
             file.tree, file.parse_error = None, NESTED_TOO_DEEP
             return found

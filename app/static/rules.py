@@ -25,6 +25,7 @@ class StaticRule:
     catches: str  # what exactly the check flags
     unsafe: str  # a short example it flags
     safe: str  # the same code written safely
+    family: str = ""  # bench/corpus family (blocking, sql, ssrf, secrets, ...); empty: the rule's category
 
 
 _C, _S = Category, Severity

@@ -253,3 +253,12 @@ def test_schema_describes_the_json_document(review_schema: dict[str, Any]) -> No
     required = set(review_schema["required"])
     assert {"archbot_version", "dry_run", "plan"} <= required
     assert "findings" in review_schema["properties"] and "failures" in review_schema["properties"]
+
+
+def test_a_truncated_diff_names_the_file_and_the_hunk_it_breaks_off_in() -> None:
+    text = EXAMPLE.read_text()
+    cut = text[: text.index("+    _cache[req.user_id]") + 30]  # mid-line, inside the second hunk
+    done = archbot("review", "--diff", "-", stdin=cut)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "service/inference.py" in done.stderr and "breaks off in the hunk `@@ -11,6 +21,26 @@" in done.stderr
+    assert "at line 25" in done.stderr and "Hunk is shorter" not in done.stderr

@@ -512,6 +512,46 @@ def _identify(
     return path, keep_old, status
 
 
+_HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def _locate_break(body: Sequence[str], first_line: int, git_line: str) -> str | None:
+    """Where a file's hunks break off (a truncated or hand-edited diff), in words a user can act on.
+
+    ``first_line`` is the diff line number of ``body[0]``. None when every hunk is complete (the
+    problem is something else; the parser's own message stands).
+    """
+    i, n = 0, len(body)
+    while i < n:
+        match = _HUNK_HEADER.match(body[i])
+        if match is None:
+            i += 1
+            continue
+        at = i
+        want_old = int(match.group(2) or "1")
+        want_new = int(match.group(4) or "1")
+        old = new = 0
+        i += 1
+        while i < n and (old < want_old or new < want_new):
+            tag = body[i][:1]
+            if tag == "\\":
+                i += 1
+                continue
+            if tag not in ("+", "-", " ", "\n", ""):
+                break
+            old += tag != "+"
+            new += tag != "-"
+            i += 1
+        if old < want_old or new < want_new:
+            ends = "the diff ends" if i >= n else f"line {first_line + i} starts something else"
+            return (
+                f"{git_line}: the diff breaks off in the hunk `{body[at].rstrip()}` at line {first_line + at}: "
+                f"it promises {want_old} old and {want_new} new lines, but {ends} after {old} and {new} "
+                "(a truncated or hand-edited diff; produce it again with git diff)"
+            )
+    return None
+
+
 def _git_section(lines: list[str], start: int, end: int, line_offset: int = 0) -> FileDiff:
     """Turn the lines ``start..end`` of one ``diff --git`` section into a :class:`FileDiff`.
 
@@ -522,7 +562,14 @@ def _git_section(lines: list[str], start: int, end: int, line_offset: int = 0) -
     new_side: str | None = None
     hunks: tuple[Hunk, ...] = ()
     if body_at < end:
-        old_side, new_side, hunks = _read_git_body(lines[body_at:end], _where(header))
+        body = lines[body_at:end]
+        try:
+            old_side, new_side, hunks = _read_git_body(body, _where(header))
+        except DiffParseError as exc:
+            located = _locate_break(body, line_offset + body_at + 1, header.git_line.rstrip())
+            if located is None:
+                raise
+            raise DiffParseError(located) from exc
     path, keep_old, status = _identify(header, old_side, new_side, bool(hunks))
     return FileDiff(path=path, old_path=keep_old, status=status, hunks=hunks, is_binary=header.binary)
 

@@ -260,5 +260,8 @@ def test_a_truncated_diff_names_the_file_and_the_hunk_it_breaks_off_in() -> None
     cut = text[: text.index("+    _cache[req.user_id]") + 30]  # mid-line, inside the second hunk
     done = archbot("review", "--diff", "-", stdin=cut)
     assert done.returncode == 2 and done.stdout == ""
-    assert "service/inference.py" in done.stderr and "breaks off in the hunk `@@ -11,6 +21,26 @@" in done.stderr
+    assert (
+        "line 1 (diff --git a/service/inference.py" in done.stderr
+        and "breaks off in the hunk `@@ -11,6 +21,26 @@" in done.stderr
+    )
     assert "at line 25" in done.stderr and "Hunk is shorter" not in done.stderr

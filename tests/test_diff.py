@@ -217,7 +217,9 @@ def test_no_newline_markers_between_files_and_hunks() -> None:
 
 
 def test_garbage_inside_a_hunk_raises() -> None:
-    with pytest.raises(DiffParseError, match="Hunk diff line expected"):
+    with pytest.raises(
+        DiffParseError, match=r"line 6 is not a diff line of the hunk `@@ -1,2 \+1,2 @@` \(line 4\): '\?b'"
+    ):
         parse_diff("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n?b\n")
 
 
@@ -233,7 +235,10 @@ def test_not_a_diff_raises_with_a_reason() -> None:
 
 def test_malformed_hunk_names_the_file() -> None:
     text = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n a\n-b\n+c\n"
-    with pytest.raises(DiffParseError, match=r"line 1 \(diff --git a/x.py b/x.py\).*shorter than expected"):
+    with pytest.raises(
+        DiffParseError,
+        match=r"line 1 \(diff --git a/x.py b/x.py\): the diff breaks off in the hunk `@@ -1,3 \+1,3 @@` at line 4",
+    ):
         parse_diff(text)
 
 

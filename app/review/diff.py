@@ -515,7 +515,7 @@ def _identify(
 _HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
-def _locate_break(body: Sequence[str], first_line: int, git_line: str) -> str | None:
+def _locate_break(body: Sequence[str], first_line: int, where: str) -> str | None:
     """Where a file's hunks break off (a truncated or hand-edited diff), in words a user can act on.
 
     ``first_line`` is the diff line number of ``body[0]``. None when every hunk is complete (the
@@ -542,12 +542,16 @@ def _locate_break(body: Sequence[str], first_line: int, git_line: str) -> str | 
             old += tag != "+"
             new += tag != "-"
             i += 1
-        if old < want_old or new < want_new:
-            ends = "the diff ends" if i >= n else f"line {first_line + i} starts something else"
+        if i < n and (old < want_old or new < want_new):
             return (
-                f"{git_line}: the diff breaks off in the hunk `{body[at].rstrip()}` at line {first_line + at}: "
-                f"it promises {want_old} old and {want_new} new lines, but {ends} after {old} and {new} "
-                "(a truncated or hand-edited diff; produce it again with git diff)"
+                f"{where}: line {first_line + i} is not a diff line of the hunk `{body[at].rstrip()}` "
+                f"(line {first_line + at}): {body[i].rstrip()[:60]!r}"
+            )
+        if old < want_old or new < want_new:
+            return (
+                f"{where}: the diff breaks off in the hunk `{body[at].rstrip()}` at line {first_line + at}: "
+                f"it promises {want_old} old and {want_new} new lines, but the diff ends after {old} and {new} "
+                "(a truncated diff; produce it again with git diff)"
             )
     return None
 
@@ -566,7 +570,7 @@ def _git_section(lines: list[str], start: int, end: int, line_offset: int = 0) -
         try:
             old_side, new_side, hunks = _read_git_body(body, _where(header))
         except DiffParseError as exc:
-            located = _locate_break(body, line_offset + body_at + 1, header.git_line.rstrip())
+            located = _locate_break(body, line_offset + body_at + 1, _where(header))
             if located is None:
                 raise
             raise DiffParseError(located) from exc

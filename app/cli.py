@@ -7,8 +7,10 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:  # pydantic-settings costs ~0.1 s to import: not for --help (see bench/startup.py)
+    from app.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 1 findings gate or failure, 2 usage/settings)."""
     args = _parser().parse_args(argv)
+    from app.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
         return asyncio.run(_run(args, settings)) if args.command != "serve" else _serve(args, settings)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TextIO
 
 from app import __version__
-from app.pipeline.deps import build_model_provider
+from app.pipeline.model_provider import build_model_provider
 from app.repo_config import RepoConfig, parse_repo_config
 from app.review.budget import ReviewPlan
 from app.review.diff import DiffParseError, FileDiff, parse_diff
 from app.review.engine import Prepared, ReviewRequest, prepare, review
-from app.review.llm import LLMError, ReviewModel
+from app.review.model_api import LLMError, ReviewModel
 from app.review.models import ReviewResult
 from app.review.render import render_markdown_review, render_sarif
 from app.settings import Settings

@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.pipeline.deps import ModelProvider
-from app.review.llm import LLMConfig
+from app.pipeline.model_provider import ModelProvider
+from app.review.model_api import LLMConfig
 
 Script = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 

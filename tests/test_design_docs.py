@@ -23,7 +23,8 @@ from app.review.design_docs import (
 from app.review.design_models import DesignReviewOutput
 from app.review.diff import FileDiff, parse_diff
 from app.review.engine import ReviewRequest, chunk_prompts, prepare, review
-from app.review.llm import REVIEW_TOOL_NAME, LLMConfig, ReviewModel
+from app.review.llm import AnthropicReviewModel
+from app.review.model_api import REVIEW_TOOL_NAME, LLMConfig, ReviewModel
 from app.review.models import Placement, Source
 
 DEFAULT_GLOBS = DesignDocsConfig().paths
@@ -159,7 +160,7 @@ class FakeAPI:
             base_url="https://api.anthropic.com",
             http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
         )
-        return ReviewModel(client, LLMConfig(max_retries=0))
+        return AnthropicReviewModel(client, LLMConfig(max_retries=0))
 
 
 @pytest.fixture(autouse=True)

@@ -12,16 +12,10 @@ import httpx
 import pytest
 import respx
 
-from app.github import (
-    GitHubFactory,
-    NotFound,
-    RateLimited,
-    RepoAPI,
-    ServerError,
-    Unauthorized,
-    Unprocessable,
-    convert,
-)
+from app.github import convert
+from app.github.api import RepoAPI
+from app.github.client import GitHubFactory
+from app.github.errors import NotFound, RateLimited, ServerError, Unauthorized, Unprocessable
 from app.github.pacing import WritePacer
 from tests.fakegithub import ACTIONS_TOKEN, FakeGitHub, app_private_key
 

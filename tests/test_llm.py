@@ -12,16 +12,15 @@ import anthropic
 import httpx2
 import pytest
 
-from app.review.llm import (
+from app.review.llm import AnthropicReviewModel, build_client
+from app.review.model_api import (
     REVIEW_TOOL_NAME,
     DeadlineExceeded,
     InvalidToolOutput,
     LLMConfig,
     LLMError,
     LLMUnavailable,
-    ReviewModel,
     SpendLimitError,
-    build_client,
 )
 from app.review.models import ModelReview, Severity, TokenUsage
 
@@ -99,14 +98,14 @@ def error(status: int, kind: str, *, code: str | None = None, headers: dict[str,
 FAST_RETRY = {"retry-after-ms": "1"}
 
 
-def make_model(handler: Handler, **config: Any) -> ReviewModel:
-    """A ReviewModel whose client sends every request to ``handler``."""
+def make_model(handler: Handler, **config: Any) -> AnthropicReviewModel:
+    """A AnthropicReviewModel whose client sends every request to ``handler``."""
     client = anthropic.AsyncAnthropic(
         api_key="k",
         base_url="https://api.anthropic.com",
         http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
     )
-    return ReviewModel(client, LLMConfig(**config), logger=RecordingLogger())
+    return AnthropicReviewModel(client, LLMConfig(**config), logger=RecordingLogger())
 
 
 class RecordingLogger:
@@ -122,14 +121,14 @@ class RecordingLogger:
         self.events.append(("warning", event, fields))
 
 
-def logged(model: ReviewModel) -> str:
+def logged(model: AnthropicReviewModel) -> str:
     """Everything the model client logged, as one string."""
     logger = model._log
     assert isinstance(logger, RecordingLogger)
     return repr(logger.events)
 
 
-async def call(model: ReviewModel) -> tuple[ModelReview, TokenUsage]:
+async def call(model: AnthropicReviewModel) -> tuple[ModelReview, TokenUsage]:
     return await model.call_tool(
         system=SYSTEM, user=USER, tool_name=REVIEW_TOOL_NAME, tool_description="Submit it.", schema=ModelReview
     )
@@ -429,7 +428,7 @@ async def test_build_client_sends_bearer_auth_to_the_base_url(
     client = build_client(
         api_key=api_key, auth_token=auth_token, base_url="https://llm.example.test", timeout=5, max_retries=0
     )
-    review, _ = await ReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
+    review, _ = await AnthropicReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
         system=SYSTEM, user=USER, tool_name=REVIEW_TOOL_NAME, tool_description="d", schema=ModelReview
     )
     assert review.summary
@@ -440,7 +439,7 @@ async def test_build_client_defaults_to_the_public_api(httpx2_mock: Any, monkeyp
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://must-not-be-used.test")
     route = httpx2_mock.post("https://api.anthropic.com/v1/messages").respond(200, json=message(VALID_INPUT))
     client = build_client(api_key="k", auth_token=None, base_url=None, timeout=5, max_retries=0)
-    await ReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
+    await AnthropicReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
         system=SYSTEM, user=USER, tool_name=REVIEW_TOOL_NAME, tool_description="d", schema=ModelReview
     )
     assert route.call_count == 1

@@ -19,8 +19,8 @@ from app.review.design_docs import design_doc_files
 from app.review.diff import FileDiff, parse_diff, parse_file_patch
 from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
-from app.review.llm import LLMError, SpendLimitError
 from app.review.markers import render_marker
+from app.review.model_api import LLMError, SpendLimitError
 from app.review.models import Finding, Placement, ReviewResult, Severity
 from app.review.render import render_annotations, render_check_output, render_inline_comment, render_summary
 

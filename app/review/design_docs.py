@@ -26,7 +26,7 @@ from app.review.design_models import DesignReviewOutput, DocFinding
 from app.review.design_render import render_design_review
 from app.review.diff import FileDiff, FileStatus, glob_selector
 from app.review.findings import validate_findings
-from app.review.llm import LLMError, ReviewModel, SpendLimitError
+from app.review.model_api import LLMError, ReviewModel, SpendLimitError
 from app.review.models import Finding, ModelFinding, NotReviewed, Side, TokenUsage
 
 __all__ = [

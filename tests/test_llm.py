@@ -20,6 +20,7 @@ from app.review.model_api import (
     LLMConfig,
     LLMError,
     LLMUnavailable,
+    ModelDeclined,
     SpendLimitError,
 )
 from app.review.models import ModelReview, Severity, TokenUsage
@@ -318,6 +319,69 @@ async def test_malformed_twice_is_invalid_tool_output_with_its_usage() -> None:
     assert info.value.usage == TokenUsage(input_tokens=200, output_tokens=40, calls=2)
     # The second attempt carries one corrective note, not an accumulation.
     assert len(json.loads(seen[1].content)["messages"][0]["content"]) == 2
+
+
+def refusal() -> dict[str, Any]:
+    """A refusal as the Messages API sends it: ``stop_reason: "refusal"`` and no tool call."""
+    body = message(None, stop_reason="refusal")
+    body["content"] = []
+    return body
+
+
+async def test_a_refusal_is_model_declined_at_once_with_its_usage() -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json=refusal())
+
+    model = make_model(handler)
+    with pytest.raises(ModelDeclined) as info:
+        await call(model)
+    assert len(seen) == 1  # the same prompt again would only be refused again
+    assert info.value.usage == TokenUsage(input_tokens=100, output_tokens=20, calls=1)
+    assert "refusal" in str(info.value)
+    assert "llm.model_declined" in logged(model) and "MARKER" not in logged(model)
+
+
+async def test_a_refusal_with_a_tool_call_is_still_declined() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=message(VALID_INPUT, stop_reason="refusal"))
+
+    with pytest.raises(ModelDeclined):
+        await call(make_model(handler))
+
+
+async def test_prose_twice_instead_of_the_tool_is_model_declined() -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json=message(None, stop_reason="end_turn"))
+
+    with pytest.raises(ModelDeclined) as info:
+        await call(make_model(handler))
+    assert len(seen) == 2  # prose gets the one corrective retry first
+    assert info.value.usage.calls == 2
+
+
+async def test_cut_off_twice_without_the_tool_is_invalid_output_not_declined() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=message(None, stop_reason="max_tokens"))
+
+    with pytest.raises(InvalidToolOutput) as info:
+        await call(make_model(handler))
+    assert not isinstance(info.value, ModelDeclined)
+
+
+async def test_a_declined_chunk_does_not_fail_the_others() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=refusal() if "chunk-2" in _chunk_of(request) else message(VALID_INPUT))
+
+    results, usage = await make_model(handler).review_chunks(system=SYSTEM, users=["chunk-1", "chunk-2", "chunk-3"])
+    assert isinstance(results[1], ModelDeclined)
+    assert all(isinstance(r, ModelReview) for r in (results[0], results[2]))
+    assert usage.calls == 3
 
 
 def _chunk_of(request: httpx2.Request) -> str:

@@ -4,7 +4,9 @@ Forced tool use, prompt caching, retries, deadline, tokens:
 
 - Every call forces one tool whose ``input_schema`` is a pydantic model's JSON schema, and the tool's
   input is validated with that model. Invalid output is retried once with a short corrective note,
-  then reported as :class:`~app.review.model_api.InvalidToolOutput`.
+  then reported as :class:`~app.review.model_api.InvalidToolOutput`. An answer without the tool call
+  is a :class:`~app.review.model_api.ModelDeclined`: at once for ``stop_reason: "refusal"``, after the
+  one corrective retry otherwise (an answer cut off at ``max_tokens`` stays an invalid output).
 - The system prompt is sent as one text block marked ``cache_control: ephemeral``: every chunk of a
   review shares it (and the tool definition before it), so it is written to the cache once and read
   back by the other chunks.
@@ -46,6 +48,7 @@ from app.review.model_api import (
     LLMConfig,
     LLMError,
     LLMUnavailable,
+    ModelDeclined,
     SpendLimitError,
     T,
 )
@@ -89,10 +92,11 @@ class _Tally:
 class _BadOutput(Exception):
     """The response holds no valid tool input; ``note`` tells the model what was wrong."""
 
-    def __init__(self, reason: str, note: str) -> None:
+    def __init__(self, reason: str, note: str, *, no_tool_call: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.note = note
+        self.no_tool_call = no_tool_call  # prose instead of the tool (not an answer cut at max_tokens)
 
 
 def _translate(exc: anthropic.AnthropicError, usage: TokenUsage) -> LLMError:
@@ -164,6 +168,7 @@ def _parse(message: Message, tool_name: str, schema: type[T]) -> T:
         raise _BadOutput(
             f"no call to the tool (stop_reason={message.stop_reason})",
             f"You did not call the tool `{tool_name}`.{cut_note}",
+            no_tool_call=message.stop_reason != "max_tokens",
         )
     try:
         return schema.model_validate(block.input)
@@ -310,6 +315,7 @@ class AnthropicReviewModel:
         tool_choice: ToolChoiceToolParam = {"type": "tool", "name": tool_name, "disable_parallel_tool_use": True}
         content: list[TextBlockParam] = [{"type": "text", "text": user}]
         reason = ""
+        declined = False
         for attempt in (1, 2):
             messages: list[MessageParam] = [{"role": "user", "content": content}]
             try:
@@ -333,10 +339,18 @@ class AnthropicReviewModel:
                 )
                 raise error from exc
             tally.add(message)
+            if message.stop_reason == "refusal":
+                # A refusal is the model's decision about this content: the same prompt again would
+                # only spend tokens on the same answer.
+                self._log.warning(
+                    "llm.model_declined", model=self._config.model, attempt=attempt, message_id=message.id
+                )
+                raise ModelDeclined("the model declined (stop_reason=refusal)", usage=tally.usage)
             try:
                 return _parse(message, tool_name, schema)
             except _BadOutput as bad:
                 reason = bad.reason
+                declined = bad.no_tool_call
                 self._log.warning(
                     "llm.invalid_tool_output",
                     model=self._config.model,
@@ -346,6 +360,8 @@ class AnthropicReviewModel:
                 )
                 # The retry resends the same prompt plus a note on what was wrong (never the bad output).
                 content = [*content[:1], {"type": "text", "text": _corrective_note(bad, tool_name)}]
+        if declined:
+            raise ModelDeclined(f"the model declined: {reason}, twice", usage=tally.usage)
         raise InvalidToolOutput(f"invalid tool output twice: {reason}", usage=tally.usage)
 
 

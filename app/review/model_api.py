@@ -24,6 +24,9 @@ REVIEW_TOOL_DESCRIPTION = (
     "Call this tool exactly once; it is the only way to answer."
 )
 
+DECLINED_REASON = "not reviewed: the model declined"
+"""How a file of a chunk the model declined to review is named (``NotReviewed.reason``)."""
+
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -68,6 +71,14 @@ class InvalidToolOutput(LLMError):
 
 class DeadlineExceeded(LLMError):
     """The overall deadline ran out before an answer arrived."""
+
+
+class ModelDeclined(LLMError):
+    """The model answered without the forced tool call: a refusal (``stop_reason: "refusal"``) or prose.
+
+    Not retried after a refusal; the chunk (or document) it was asked about is named as not reviewed
+    with :data:`DECLINED_REASON`, and the rest of the review goes on.
+    """
 
 
 class ReviewModel(Protocol):

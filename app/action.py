@@ -44,8 +44,9 @@ from app.github.errors import Forbidden, GitHubError, NotFound, Unauthorized
 from app.handlers import build_router
 from app.jobs import Job, JobKind
 from app.logs import configure_logging
-from app.pipeline.deps import Deps, ModelProvider, build_model_provider
+from app.pipeline.deps import Deps
 from app.pipeline.issue_jobs import run_command, run_issue_review
+from app.pipeline.model_provider import ModelProvider, build_model_provider
 from app.pipeline.pr_review import PostReport, review_pull_request
 from app.queue.base import JobSupersededError
 from app.review.models import SEVERITY_ORDER, Finding, ReviewResult, Severity

@@ -13,9 +13,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import __version__
-from app.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # pydantic-settings costs ~0.1 s to import: not for --help (see bench/startup.py)
+    from app.settings import Settings
 
 SEVERITIES = ("none", "critical", "high", "medium", "low")
 
@@ -191,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(json.dumps(review_json_schema(), indent=2) + "\n")
         return 0
+    from app.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
         if args.command != "action":  # the action logs inside its workflow-command guard (app.action)

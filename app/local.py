@@ -19,12 +19,12 @@ from typing import TextIO
 from app import __version__
 from app.diff_input import load_diff_files
 from app.local_checkout import find_checkout
-from app.pipeline.deps import build_model_provider
+from app.pipeline.model_provider import build_model_provider
 from app.repo_config import RepoConfig, parse_repo_config
 from app.review.budget import ReviewPlan
 from app.review.diff import DiffParseError
 from app.review.engine import ReviewRequest, prepare, review
-from app.review.llm import LLMError, ReviewModel
+from app.review.model_api import LLMError, ReviewModel
 from app.review.models import SEVERITY_ORDER, CallFailure, ReviewResult, Severity
 from app.review.render import render_markdown_review, render_sarif
 from app.review.report import build_report, call_plan

@@ -13,10 +13,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TextIO
 
-from app.pipeline.deps import build_model_provider
+from app.pipeline.model_provider import build_model_provider
 from app.review.design import DEFAULT_DOCUMENT_CHARS, clarify, fit_text, has_key_facts, make_plan
 from app.review.design_render import render_plan, render_questions
-from app.review.llm import LLMError, ReviewModel, SpendLimitError
+from app.review.model_api import LLMError, ReviewModel, SpendLimitError
 from app.review.models import TokenUsage
 from app.review.prompts import PromptError
 from app.settings import Settings

@@ -31,12 +31,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
-import uvicorn
-from fastapi import FastAPI
 from githubkit.exception import GitHubException
 from structlog.typing import FilteringBoundLogger
 
@@ -45,15 +43,18 @@ from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.handlers import build_router
 from app.metrics import Metrics
-from app.pipeline.deps import Deps, build_model_provider
+from app.pipeline.deps import Deps
+from app.pipeline.model_provider import build_model_provider
 from app.pipeline.runner import JobRunner
 from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
 from app.sample_deliveries import NO_COMMIT, PING, pull_request_opened
 from app.settings import Settings, SettingsError
 from app.usage import SQLiteUsageLedger
-from app.web import WebhookConfig, create_app
 from app.webhooks import sign
 from app.worker import Worker
+
+if TYPE_CHECKING:  # the web stack is imported by the code that serves (not by worker, send-test-delivery)
+    from fastapi import FastAPI
 
 DAY_SECONDS = 86_400.0
 JOB_RETENTION = 7 * DAY_SECONDS  # finished jobs and delivery ids (GitHub redelivers for 3 days)
@@ -217,6 +218,7 @@ def build_web_app(
     """The App server: the webhook receiver plus, in its lifespan, the worker and the prune loop.
 
     The stores are opened and closed by the caller (they outlive the lifespan)."""
+    from app.web import WebhookConfig, create_app
     deps = Deps(
         settings=settings,
         factory=factory,
@@ -292,6 +294,8 @@ async def _serve(
     signals: _StopSignals,
     transport: SharedTransport,
 ) -> int:
+    import uvicorn  # only the serving process loads the web server
+
     log = structlog.get_logger("archbot.serve")
     try:
         try:

@@ -1,4 +1,4 @@
-"""A fake Anthropic Messages API: answers each forced tool call with a scripted tool input.
+"""A fake Anthropic Messages API: answers each forced tool call with a scripted tool input (or a refusal).
 
 One fake, two ways in: ``provider()`` injects it into the SDK through an ``httpx2.MockTransport``
 (in-process tests), ``serve_model(fake)`` serves it on loopback for subprocesses (``ANTHROPIC_BASE_URL``).
@@ -23,10 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.pipeline.deps import ModelProvider
-from app.review.llm import LLMConfig
+from app.pipeline.model_provider import ModelProvider
+from app.review.model_api import LLMConfig
 
-Script = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+
+@dataclass(frozen=True)
+class Refusal:
+    """A scripted answer in which the model refuses: ``stop_reason: "refusal"`` and no tool call."""
+
+    text: str = ""  # an optional text block (the API may send one)
+
+
+REFUSAL = Refusal()
+
+Script = dict[str, Any] | Refusal | Callable[[dict[str, Any]], dict[str, Any] | Refusal]
 
 PLAN: dict[str, Any] = {
     "summary": "Queue uploads and run inference in worker pods.",
@@ -90,13 +100,18 @@ class FakeModel:
             self.last[tool] = queue.pop(0)
         script = self.last.get(tool, {"summary": "Nothing to add.", "findings": []})
         tool_input = script(body) if callable(script) else script
+        content: list[dict[str, Any]]
+        if isinstance(tool_input, Refusal):
+            content = [{"type": "text", "text": tool_input.text}] if tool_input.text else []
+        else:
+            content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": tool_input}]
         message = {
             "id": f"msg_{len(self.requests)}",
             "type": "message",
             "role": "assistant",
             "model": body.get("model"),
-            "content": [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": tool_input}],
-            "stop_reason": "tool_use",
+            "content": content,
+            "stop_reason": "refusal" if isinstance(tool_input, Refusal) else "tool_use",
             "stop_sequence": None,
             "usage": {"input_tokens": 1000, "output_tokens": 200, "cache_read_input_tokens": 800},
         }

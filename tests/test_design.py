@@ -45,7 +45,8 @@ from app.review.design_render import (
     render_plan,
     render_questions,
 )
-from app.review.llm import LLMConfig, ReviewModel
+from app.review.llm import AnthropicReviewModel
+from app.review.model_api import LLMConfig, ReviewModel
 from app.review.models import Category, Severity
 
 PLAN_SECTIONS = [
@@ -335,7 +336,7 @@ class Recorder:
             base_url="https://api.anthropic.com",
             http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
         )
-        return ReviewModel(client, LLMConfig(max_retries=0))
+        return AnthropicReviewModel(client, LLMConfig(max_retries=0))
 
 
 def _user_text(body: dict[str, Any]) -> str:

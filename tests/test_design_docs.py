@@ -23,7 +23,8 @@ from app.review.design_docs import (
 from app.review.design_models import DesignReviewOutput
 from app.review.diff import FileDiff, parse_diff
 from app.review.engine import ReviewRequest, chunk_prompts, prepare, review
-from app.review.llm import REVIEW_TOOL_NAME, LLMConfig, ReviewModel
+from app.review.llm import AnthropicReviewModel
+from app.review.model_api import REVIEW_TOOL_NAME, LLMConfig, ReviewModel
 from app.review.models import Placement, Source
 
 DEFAULT_GLOBS = DesignDocsConfig().paths
@@ -124,8 +125,16 @@ def _message(name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
 class FakeAPI:
     """A fake Messages API: code chunks get CODE_REVIEW, each design doc the review its text asks for."""
 
-    def __init__(self, *, fail_on: str | None = None, fail_status: int = 400, fail_kind: str = "invalid_request_error"):
+    def __init__(
+        self,
+        *,
+        fail_on: str | None = None,
+        fail_status: int = 400,
+        fail_kind: str = "invalid_request_error",
+        refuse_on: str | None = None,
+    ):
         self.bodies: list[dict[str, Any]] = []
+        self.refuse_on = refuse_on
         self.fail_on = fail_on
         self.fail_status = fail_status
         self.fail_kind = fail_kind
@@ -140,6 +149,8 @@ class FakeAPI:
             if self.fail_status == 429:
                 error["error"]["details"] = {"error_code": "enforced_spend_limit_reached"}
             return httpx2.Response(self.fail_status, json=error, headers={"x-should-retry": "false"})
+        if self.refuse_on is not None and self.refuse_on in user:
+            return httpx2.Response(200, json={**_message(name, {}), "content": [], "stop_reason": "refusal"})
         if name == REVIEW_TOOL_NAME:
             return httpx2.Response(200, json=_message(name, CODE_REVIEW))
         assert name == DESIGN_REVIEW_TOOL_NAME
@@ -159,7 +170,7 @@ class FakeAPI:
             base_url="https://api.anthropic.com",
             http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
         )
-        return ReviewModel(client, LLMConfig(max_retries=0))
+        return AnthropicReviewModel(client, LLMConfig(max_retries=0))
 
 
 @pytest.fixture(autouse=True)
@@ -297,6 +308,16 @@ async def test_a_failed_doc_is_an_error_and_the_others_go_on() -> None:
     assert {n.path: n.reason for n in result.not_reviewed}[ADR].startswith("design doc not reviewed: model call")
     assert "Uploads are unauthenticated" in _by_title(result.findings)
     assert f"### Design doc: `{UPLOAD}`" in result.summary and result.files_reviewed == 3
+
+
+async def test_a_declined_doc_is_named_and_the_others_go_on() -> None:
+    api = FakeAPI(refuse_on="Redis lists")
+    result = await review(_request(_files()), model=api.model())
+    assert {n.path: n.reason for n in result.not_reviewed}[ADR] == "design doc not reviewed: the model declined"
+    declined = f"design doc {ADR}: the model declined via {DESIGN_REVIEW_TOOL_NAME}"
+    assert [e for e in result.errors if ADR in e] == [declined]
+    assert "Uploads are unauthenticated" in _by_title(result.findings)
+    assert len(api.by_tool(DESIGN_REVIEW_TOOL_NAME)) == 2  # one call per document: a refusal is not retried
 
 
 # --- review_design_docs directly ------------------------------------------------------------------

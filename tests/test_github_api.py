@@ -12,17 +12,10 @@ import httpx
 import pytest
 import respx
 
-from app.github import (
-    GitHubFactory,
-    GraphQLQueryError,
-    NotFound,
-    RateLimited,
-    RepoAPI,
-    ServerError,
-    Unauthorized,
-    Unprocessable,
-    convert,
-)
+from app.github import convert
+from app.github.api import RepoAPI
+from app.github.client import GitHubFactory
+from app.github.errors import GraphQLQueryError, NotFound, RateLimited, ServerError, Unauthorized, Unprocessable
 from app.github.graphql_queries import optional_refusal
 from app.github.pacing import WritePacer
 from tests.fakegithub import ACTIONS_TOKEN, FakeGitHub, app_private_key

@@ -12,16 +12,16 @@ import anthropic
 import httpx2
 import pytest
 
-from app.review.llm import (
+from app.review.llm import AnthropicReviewModel, build_client
+from app.review.model_api import (
     REVIEW_TOOL_NAME,
     DeadlineExceeded,
     InvalidToolOutput,
     LLMConfig,
     LLMError,
     LLMUnavailable,
-    ReviewModel,
+    ModelDeclined,
     SpendLimitError,
-    build_client,
 )
 from app.review.models import ModelReview, Severity, TokenUsage
 
@@ -99,14 +99,14 @@ def error(status: int, kind: str, *, code: str | None = None, headers: dict[str,
 FAST_RETRY = {"retry-after-ms": "1"}
 
 
-def make_model(handler: Handler, **config: Any) -> ReviewModel:
-    """A ReviewModel whose client sends every request to ``handler``."""
+def make_model(handler: Handler, **config: Any) -> AnthropicReviewModel:
+    """A AnthropicReviewModel whose client sends every request to ``handler``."""
     client = anthropic.AsyncAnthropic(
         api_key="k",
         base_url="https://api.anthropic.com",
         http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
     )
-    return ReviewModel(client, LLMConfig(**config), logger=RecordingLogger())
+    return AnthropicReviewModel(client, LLMConfig(**config), logger=RecordingLogger())
 
 
 class RecordingLogger:
@@ -122,14 +122,14 @@ class RecordingLogger:
         self.events.append(("warning", event, fields))
 
 
-def logged(model: ReviewModel) -> str:
+def logged(model: AnthropicReviewModel) -> str:
     """Everything the model client logged, as one string."""
     logger = model._log
     assert isinstance(logger, RecordingLogger)
     return repr(logger.events)
 
 
-async def call(model: ReviewModel) -> tuple[ModelReview, TokenUsage]:
+async def call(model: AnthropicReviewModel) -> tuple[ModelReview, TokenUsage]:
     return await model.call_tool(
         system=SYSTEM, user=USER, tool_name=REVIEW_TOOL_NAME, tool_description="Submit it.", schema=ModelReview
     )
@@ -321,6 +321,69 @@ async def test_malformed_twice_is_invalid_tool_output_with_its_usage() -> None:
     assert len(json.loads(seen[1].content)["messages"][0]["content"]) == 2
 
 
+def refusal() -> dict[str, Any]:
+    """A refusal as the Messages API sends it: ``stop_reason: "refusal"`` and no tool call."""
+    body = message(None, stop_reason="refusal")
+    body["content"] = []
+    return body
+
+
+async def test_a_refusal_is_model_declined_at_once_with_its_usage() -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json=refusal())
+
+    model = make_model(handler)
+    with pytest.raises(ModelDeclined) as info:
+        await call(model)
+    assert len(seen) == 1  # the same prompt again would only be refused again
+    assert info.value.usage == TokenUsage(input_tokens=100, output_tokens=20, calls=1)
+    assert "refusal" in str(info.value)
+    assert "llm.model_declined" in logged(model) and "MARKER" not in logged(model)
+
+
+async def test_a_refusal_with_a_tool_call_is_still_declined() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=message(VALID_INPUT, stop_reason="refusal"))
+
+    with pytest.raises(ModelDeclined):
+        await call(make_model(handler))
+
+
+async def test_prose_twice_instead_of_the_tool_is_model_declined() -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json=message(None, stop_reason="end_turn"))
+
+    with pytest.raises(ModelDeclined) as info:
+        await call(make_model(handler))
+    assert len(seen) == 2  # prose gets the one corrective retry first
+    assert info.value.usage.calls == 2
+
+
+async def test_cut_off_twice_without_the_tool_is_invalid_output_not_declined() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=message(None, stop_reason="max_tokens"))
+
+    with pytest.raises(InvalidToolOutput) as info:
+        await call(make_model(handler))
+    assert not isinstance(info.value, ModelDeclined)
+
+
+async def test_a_declined_chunk_does_not_fail_the_others() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=refusal() if "chunk-2" in _chunk_of(request) else message(VALID_INPUT))
+
+    results, usage = await make_model(handler).review_chunks(system=SYSTEM, users=["chunk-1", "chunk-2", "chunk-3"])
+    assert isinstance(results[1], ModelDeclined)
+    assert all(isinstance(r, ModelReview) for r in (results[0], results[2]))
+    assert usage.calls == 3
+
+
 def _chunk_of(request: httpx2.Request) -> str:
     return str(json.loads(request.content)["messages"][0]["content"][0]["text"])
 
@@ -429,7 +492,7 @@ async def test_build_client_sends_bearer_auth_to_the_base_url(
     client = build_client(
         api_key=api_key, auth_token=auth_token, base_url="https://llm.example.test", timeout=5, max_retries=0
     )
-    review, _ = await ReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
+    review, _ = await AnthropicReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
         system=SYSTEM, user=USER, tool_name=REVIEW_TOOL_NAME, tool_description="d", schema=ModelReview
     )
     assert review.summary
@@ -440,7 +503,7 @@ async def test_build_client_defaults_to_the_public_api(httpx2_mock: Any, monkeyp
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://must-not-be-used.test")
     route = httpx2_mock.post("https://api.anthropic.com/v1/messages").respond(200, json=message(VALID_INPUT))
     client = build_client(api_key="k", auth_token=None, base_url=None, timeout=5, max_retries=0)
-    await ReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
+    await AnthropicReviewModel(client, LLMConfig(), logger=RecordingLogger()).call_tool(
         system=SYSTEM, user=USER, tool_name=REVIEW_TOOL_NAME, tool_description="d", schema=ModelReview
     )
     assert route.call_count == 1

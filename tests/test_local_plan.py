@@ -14,7 +14,8 @@ import pytest
 
 from app.local_plan import run_plan
 from app.review.design import CLARIFY_TOOL_NAME, PLAN_TOOL_NAME
-from app.review.llm import LLMConfig, ReviewModel
+from app.review.llm import AnthropicReviewModel
+from app.review.model_api import LLMConfig, ReviewModel
 from app.settings import Settings
 
 VAGUE_DOC = """\
@@ -189,7 +190,7 @@ class FakeAPI:
             base_url="https://api.anthropic.com",
             http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
         )
-        return ReviewModel(client, LLMConfig(max_retries=0, max_tokens=8192))
+        return AnthropicReviewModel(client, LLMConfig(max_retries=0, max_tokens=8192))
 
 
 def _settings(**values: Any) -> Settings:

@@ -2,66 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import anthropic
-import structlog
 
 from app.github.client import GitHubFactory
 from app.github.models import AppIdentity
 from app.jobs import Job
 from app.metrics import Metrics
-from app.review.llm import LLMConfig, ReviewModel, build_client
+from app.review.model_api import ModelSource
 from app.review.models import TokenUsage
-from app.settings import DEPRECATED_MODELS, Settings
+from app.settings import Settings
 from app.usage import UsageLedger
 
 CHECK_NAME = "archbot"
-
-
-class ModelProvider:
-    """One SDK client for the process; a ``ReviewModel`` per model id (a repo may pick its model)."""
-
-    def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig) -> None:
-        self._client = client
-        self._config = config
-
-    def model(self, model_id: str | None = None) -> ReviewModel:
-        config = self._config if not model_id else dataclasses.replace(self._config, model=model_id)
-        if config.model in DEPRECATED_MODELS:
-            structlog.get_logger("archbot.model").warning(
-                "model_deprecated", model=config.model, use_instead="claude-sonnet-4-6"
-            )
-        return ReviewModel(self._client, config)
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connection pool (one-shot runs: the Action, the CLI)."""
-        await self._client.close()
-
-
-def build_model_provider(settings: Settings, *, max_tokens: int | None = None) -> ModelProvider | None:
-    """The model from settings, or None without credentials (then reviews are static-only).
-    ``max_tokens`` raises the answer limit for long outputs (plans)."""
-    if not settings.has_model_credentials():
-        return None
-    config = LLMConfig(
-        model=settings.archbot_model,
-        request_timeout=settings.archbot_model_timeout,
-        deadline=settings.archbot_review_deadline,
-    )
-    if max_tokens is not None:
-        config = dataclasses.replace(config, max_tokens=max_tokens)
-    client = build_client(
-        api_key=settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None,
-        auth_token=settings.anthropic_auth_token.get_secret_value() if settings.anthropic_auth_token else None,
-        base_url=settings.anthropic_base_url,
-        timeout=config.request_timeout,
-        max_retries=config.max_retries,
-    )
-    return ModelProvider(client, config)
 
 
 @dataclass
@@ -71,7 +25,7 @@ class Deps:
     settings: Settings
     factory: GitHubFactory
     identity: AppIdentity
-    models: ModelProvider | None
+    models: ModelSource | None  # app.pipeline.model_provider.build_model_provider, or a test's fake
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], float] = time.time
     action_mode: bool = False

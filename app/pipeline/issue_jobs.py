@@ -14,8 +14,8 @@ from app.pipeline.pr_review import review_pull_request
 from app.repo_config import RepoConfig, parse_repo_config, permission_allows
 from app.review.design import clarify, has_key_facts, make_plan, review_design
 from app.review.design_render import render_design_review, render_plan, render_questions
-from app.review.llm import LLMError, ReviewModel
 from app.review.markers import render_marker
+from app.review.model_api import LLMError, ReviewModel
 from app.review.models import TokenUsage
 from app.review.sanitize import sanitize_markdown
 

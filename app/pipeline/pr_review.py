@@ -22,8 +22,8 @@ from app.review.diff_caps import CappedDiff, DiffCaps, apply_caps
 from app.review.diff_index import index_diff, index_file_rows
 from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
-from app.review.llm import LLMError, SpendLimitError
 from app.review.markers import render_marker
+from app.review.model_api import DECLINED_REASON, LLMError, SpendLimitError
 from app.review.models import Finding, Placement, ReviewResult, Severity
 from app.review.render import (
     SUMMARY_MAX_CHARS,
@@ -384,6 +384,9 @@ class PullRequestReview:
             title = f"Not reviewed by the model: {result.errors[0] if result.errors else 'model unavailable'}"[:200]
         elif result.model_calls_failed:
             title = f"Partly reviewed: {result.model_calls_failed} of {result.model_calls} model calls failed"
+            declined = sum(1 for entry in result.not_reviewed if entry.reason == DECLINED_REASON)
+            if declined:
+                title += f"; the model declined {declined} file(s)"
         await self.api.update_check_run(
             self.report.check_run_id,
             status="completed",

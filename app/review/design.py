@@ -20,7 +20,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel
 
 from app.review.design_models import ClarifyOutput, DesignReviewOutput, FactStatus, PlanOutput
-from app.review.llm import ReviewModel
+from app.review.model_api import ReviewModel
 from app.review.models import TokenUsage
 from app.review.prompts import render_prompt, render_task
 from app.review.sanitize import redact_secrets

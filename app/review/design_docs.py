@@ -26,7 +26,7 @@ from app.review.design_models import DesignReviewOutput, DocFinding
 from app.review.design_render import render_design_review
 from app.review.diff import FileDiff, FileStatus, glob_selector
 from app.review.findings import validate_findings
-from app.review.llm import LLMError, ReviewModel, SpendLimitError
+from app.review.model_api import LLMError, ModelDeclined, ReviewModel, SpendLimitError
 from app.review.models import Finding, ModelFinding, NotReviewed, Side, TokenUsage
 
 __all__ = [
@@ -214,6 +214,8 @@ def failure_reason(error: LLMError) -> str:
     """The reason a document's model call gave nothing, as the code review words it for chunks."""
     if isinstance(error, SpendLimitError):
         return REASON_SPEND_LIMIT
+    if isinstance(error, ModelDeclined):
+        return "the model declined"
     return f"model call failed ({error.__class__.__name__})"
 
 

@@ -28,7 +28,14 @@ from app.review.design_docs import (
 )
 from app.review.diff import FileDiff, FileStatus, filter_files
 from app.review.findings import fuse_static_and_model, merge_findings, validate_findings
-from app.review.llm import REVIEW_TOOL_NAME, LLMError, ReviewModel, SpendLimitError
+from app.review.model_api import (
+    DECLINED_REASON,
+    REVIEW_TOOL_NAME,
+    LLMError,
+    ModelDeclined,
+    ReviewModel,
+    SpendLimitError,
+)
 from app.review.models import (
     CallFailure,
     DismissedStatic,
@@ -319,8 +326,11 @@ def _code_span(text: str) -> str:
 
 
 def _reason(error: LLMError) -> str:
+    """Why a failed chunk's files were not reviewed (``NotReviewed.reason``)."""
     if isinstance(error, SpendLimitError):
         return "skipped: model spend limit reached"
+    if isinstance(error, ModelDeclined):
+        return DECLINED_REASON
     return f"model call failed ({error.__class__.__name__})"
 
 
@@ -336,4 +346,10 @@ def _group_failures(failed: Sequence[tuple[Chunk, LLMError]]) -> list[CallFailur
 
 
 def _chunk_error(chunk: Chunk, error: LLMError) -> str:
+    """The line in the review's error list for a failed chunk (the files are named in not-reviewed)."""
+    if isinstance(error, ModelDeclined):
+        return (
+            f"chunk {chunk.index + 1} ({len(chunk.files)} files): the model declined to review it "
+            f"(answered without calling {REVIEW_TOOL_NAME}); its files are listed as not reviewed"
+        )
     return f"chunk {chunk.index + 1} ({len(chunk.files)} files): {_reason(error)} via {REVIEW_TOOL_NAME}"

@@ -1,8 +1,12 @@
-"""The only code that talks to the model: forced tool use, prompt caching, retries, deadline, tokens.
+"""The anthropic-backed :class:`~app.review.model_api.ReviewModel`: the only code that imports the SDK.
+
+Forced tool use, prompt caching, retries, deadline, tokens:
 
 - Every call forces one tool whose ``input_schema`` is a pydantic model's JSON schema, and the tool's
   input is validated with that model. Invalid output is retried once with a short corrective note,
-  then reported as :class:`InvalidToolOutput`.
+  then reported as :class:`~app.review.model_api.InvalidToolOutput`. An answer without the tool call
+  is a :class:`~app.review.model_api.ModelDeclined`: at once for ``stop_reason: "refusal"``, after the
+  one corrective retry otherwise (an answer cut off at ``max_tokens`` stays an invalid output).
 - The system prompt is sent as one text block marked ``cache_control: ephemeral``: every chunk of a
   review shares it (and the tool definition before it), so it is written to the cache once and read
   back by the other chunks.
@@ -10,7 +14,9 @@
   :func:`asyncio.timeout` per call or per batch of chunks, so a long ``retry-after`` cannot hold a
   job past its deadline. A spend-limit error ends the work: it is never retried here.
 - Token usage is summed over every response received, including attempts that failed validation;
-  an :class:`LLMError` carries the usage spent before it.
+  an :class:`~app.review.model_api.LLMError` carries the usage spent before it.
+- This module is imported only when a model is built (:mod:`app.pipeline.model_provider`): the core
+  depends on :mod:`app.review.model_api` alone, so runs without a model never load the SDK.
 - Nothing here logs a prompt, a diff, the model's output or a credential: log lines carry only the
   model id, counts, status codes, error classes and request ids.
 """
@@ -20,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import anthropic
 import structlog
@@ -32,24 +38,27 @@ from anthropic.types import (
     ToolParam,
     ToolUseBlock,
 )
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from app.review.model_api import (
+    REVIEW_TOOL_DESCRIPTION,
+    REVIEW_TOOL_NAME,
+    DeadlineExceeded,
+    InvalidToolOutput,
+    LLMConfig,
+    LLMError,
+    LLMUnavailable,
+    ModelDeclined,
+    SpendLimitError,
+    T,
+)
 from app.review.models import ModelReview, TokenUsage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 """The Messages API's address when no base URL is configured (the SDK is never left to read the env)."""
 
-REVIEW_TOOL_NAME = "submit_review"
-REVIEW_TOOL_DESCRIPTION = (
-    "Submit the review of this part of the pull request: a short summary, the findings, each placed on "
-    "a line shown in the diff, and the deterministic findings you dismiss with their reasons. "
-    "Call this tool exactly once; it is the only way to answer."
-)
-
 _MAX_ERRORS_IN_NOTE = 8
 _MAX_API_MESSAGE = 200
-
-T = TypeVar("T", bound=BaseModel)
 
 
 class Logger(Protocol):
@@ -60,49 +69,6 @@ class Logger(Protocol):
 
     def warning(self, event: str, /, **fields: Any) -> Any:
         """Log an event at WARNING."""
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    """How archbot calls the model; ``max_retries`` and ``request_timeout`` apply to every request."""
-
-    model: str = "claude-sonnet-4-6"
-    max_tokens: int = 4096
-    max_retries: int = 2  # the SDK's retries after the first attempt (429, 5xx, connection errors)
-    request_timeout: float = 120  # seconds, per HTTP attempt
-    deadline: float = 600  # seconds, overall: one call_tool, or one whole review_chunks batch
-    concurrency: int = 4  # chunks in flight at once in review_chunks
-
-    def __post_init__(self) -> None:
-        if self.max_tokens < 1 or self.max_retries < 0 or self.concurrency < 1:
-            raise ValueError("LLMConfig: max_tokens and concurrency must be >= 1, max_retries >= 0")
-        if self.request_timeout <= 0 or self.deadline <= 0:
-            raise ValueError("LLMConfig: request_timeout and deadline must be > 0")
-
-
-class LLMError(Exception):
-    """A model call that produced no usable answer; ``usage`` holds the tokens it spent anyway."""
-
-    def __init__(self, message: str, *, usage: TokenUsage | None = None, request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.usage: TokenUsage = usage if usage is not None else TokenUsage()
-        self.request_id: str | None = request_id
-
-
-class SpendLimitError(LLMError):
-    """The organisation's spend limit is reached: stop calling the model ("skipped: spend limit")."""
-
-
-class LLMUnavailable(LLMError):
-    """The API could not answer after the SDK's retries: rate limit, overload, 5xx, network, timeout."""
-
-
-class InvalidToolOutput(LLMError):
-    """The model twice failed to call the tool with input matching its schema."""
-
-
-class DeadlineExceeded(LLMError):
-    """The overall deadline ran out before an answer arrived."""
 
 
 @dataclass
@@ -126,10 +92,11 @@ class _Tally:
 class _BadOutput(Exception):
     """The response holds no valid tool input; ``note`` tells the model what was wrong."""
 
-    def __init__(self, reason: str, note: str) -> None:
+    def __init__(self, reason: str, note: str, *, no_tool_call: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.note = note
+        self.no_tool_call = no_tool_call  # prose instead of the tool (not an answer cut at max_tokens)
 
 
 def _translate(exc: anthropic.AnthropicError, usage: TokenUsage) -> LLMError:
@@ -201,6 +168,7 @@ def _parse(message: Message, tool_name: str, schema: type[T]) -> T:
         raise _BadOutput(
             f"no call to the tool (stop_reason={message.stop_reason})",
             f"You did not call the tool `{tool_name}`.{cut_note}",
+            no_tool_call=message.stop_reason != "max_tokens",
         )
     try:
         return schema.model_validate(block.input)
@@ -211,7 +179,7 @@ def _parse(message: Message, tool_name: str, schema: type[T]) -> T:
         ) from None
 
 
-class ReviewModel:
+class AnthropicReviewModel:
     """archbot's model client: one forced tool call per prompt, with validation, retries and a deadline."""
 
     def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig, logger: Logger | None = None) -> None:
@@ -347,6 +315,7 @@ class ReviewModel:
         tool_choice: ToolChoiceToolParam = {"type": "tool", "name": tool_name, "disable_parallel_tool_use": True}
         content: list[TextBlockParam] = [{"type": "text", "text": user}]
         reason = ""
+        declined = False
         for attempt in (1, 2):
             messages: list[MessageParam] = [{"role": "user", "content": content}]
             try:
@@ -370,10 +339,18 @@ class ReviewModel:
                 )
                 raise error from exc
             tally.add(message)
+            if message.stop_reason == "refusal":
+                # A refusal is the model's decision about this content: the same prompt again would
+                # only spend tokens on the same answer.
+                self._log.warning(
+                    "llm.model_declined", model=self._config.model, attempt=attempt, message_id=message.id
+                )
+                raise ModelDeclined("the model declined (stop_reason=refusal)", usage=tally.usage)
             try:
                 return _parse(message, tool_name, schema)
             except _BadOutput as bad:
                 reason = bad.reason
+                declined = bad.no_tool_call
                 self._log.warning(
                     "llm.invalid_tool_output",
                     model=self._config.model,
@@ -383,6 +360,8 @@ class ReviewModel:
                 )
                 # The retry resends the same prompt plus a note on what was wrong (never the bad output).
                 content = [*content[:1], {"type": "text", "text": _corrective_note(bad, tool_name)}]
+        if declined:
+            raise ModelDeclined(f"the model declined: {reason}, twice", usage=tally.usage)
         raise InvalidToolOutput(f"invalid tool output twice: {reason}", usage=tally.usage)
 
 

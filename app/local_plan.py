@@ -1,6 +1,6 @@
 """``archbot plan FILE|- [--now]``: clarifying questions or an implementation plan for a local design doc.
 
-The same engine as ``/plan`` on an issue (:mod:`app.review.design`), without GitHub: the document
+The same engine as ``/plan`` on an issue (:mod:`app.design.engine`), without GitHub: the document
 is read from a file or stdin, the Markdown goes to ``out`` and progress and errors to ``err``.
 Exit codes: 0 questions or plan printed, 1 the model call failed, 2 usage (no credentials, no
 readable document).
@@ -13,9 +13,9 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TextIO
 
+from app.design.engine import DEFAULT_DOCUMENT_CHARS, clarify, fit_text, has_key_facts, make_plan
+from app.design.render import render_plan, render_questions
 from app.pipeline.model_provider import build_model_provider
-from app.review.design import DEFAULT_DOCUMENT_CHARS, clarify, fit_text, has_key_facts, make_plan
-from app.review.design_render import render_plan, render_questions
 from app.review.model_api import LLMError, ReviewModel, SpendLimitError
 from app.review.models import TokenUsage
 from app.review.prompts import PromptError

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from app.review.design import (
+from app.design.engine import (
     CLARIFY_TOOL_NAME,
     DESIGN_REVIEW_TOOL_NAME,
     MAX_INPUT_CHARS,
@@ -27,7 +27,7 @@ from app.review.design import (
     redact_keeping_lines,
     review_design,
 )
-from app.review.design_models import (
+from app.design.models import (
     KEY_FACTS,
     MAX_QUESTIONS,
     ClarifyOutput,
@@ -36,7 +36,7 @@ from app.review.design_models import (
     FactStatus,
     PlanOutput,
 )
-from app.review.design_render import (
+from app.design.render import (
     DEFAULT_QUESTIONS,
     RISK_LABELS,
     questions_to_ask,

@@ -9,9 +9,7 @@ import anthropic
 import httpx2
 import pytest
 
-from app.repo_config import DesignDocsConfig, RepoConfig, ReviewConfig
-from app.review.design import DESIGN_REVIEW_TOOL_NAME
-from app.review.design_docs import (
+from app.design.docs import (
     REASON_DESIGN_DOC,
     REASON_NEEDS_MODEL,
     SHORTENED_NOTE,
@@ -20,7 +18,9 @@ from app.review.design_docs import (
     render_section,
     review_design_docs,
 )
-from app.review.design_models import DesignReviewOutput
+from app.design.engine import DESIGN_REVIEW_TOOL_NAME
+from app.design.models import DesignReviewOutput
+from app.repo_config import DesignDocsConfig, RepoConfig, ReviewConfig
 from app.review.diff import FileDiff, parse_diff
 from app.review.engine import ReviewRequest, chunk_prompts, prepare, review
 from app.review.llm import AnthropicReviewModel

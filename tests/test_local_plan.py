@@ -12,8 +12,8 @@ import anthropic
 import httpx2
 import pytest
 
+from app.design.engine import CLARIFY_TOOL_NAME, PLAN_TOOL_NAME
 from app.local_plan import run_plan
-from app.review.design import CLARIFY_TOOL_NAME, PLAN_TOOL_NAME
 from app.review.llm import AnthropicReviewModel
 from app.review.model_api import LLMConfig, ReviewModel
 from app.settings import Settings

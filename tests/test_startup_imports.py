@@ -94,7 +94,7 @@ def test_core_and_worker_modules_import_without_sdk_or_web_stack() -> None:
     """The review core depends on the model protocol only; the worker never loads fastapi or uvicorn."""
     code = (
         "import sys\n"
-        "import app.review.engine, app.review.design, app.review.design_docs, app.review.model_api\n"
+        "import app.review.engine, app.design.engine, app.design.docs, app.review.model_api\n"
         "import app.local, app.local_plan, app.pipeline.model_provider\n"
         "core = sorted({n.split('.')[0] for n in sys.modules} & {'anthropic', 'githubkit', 'fastapi', 'uvicorn'})\n"
         "import app.serve, app.pipeline.pr_review, app.pipeline.issue_jobs, app.action\n"

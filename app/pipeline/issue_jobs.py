@@ -5,6 +5,8 @@ from __future__ import annotations
 import structlog
 
 from app.commands import KNOWN_COMMANDS
+from app.design.engine import clarify, has_key_facts, make_plan, review_design
+from app.design.render import render_design_review, render_plan, render_questions
 from app.github.api import RepoAPI
 from app.github.models import IssueComment, IssueInfo
 from app.jobs import Job, JobKind
@@ -12,8 +14,6 @@ from app.pipeline.deps import Deps, daily_budget_spent, record_spend
 from app.pipeline.ownership import is_ours, own_marked_comment
 from app.pipeline.pr_review import review_pull_request
 from app.repo_config import RepoConfig, parse_repo_config, permission_allows
-from app.review.design import clarify, has_key_facts, make_plan, review_design
-from app.review.design_render import render_design_review, render_plan, render_questions
 from app.review.markers import render_marker
 from app.review.model_api import LLMError, ReviewModel
 from app.review.models import TokenUsage

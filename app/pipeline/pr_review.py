@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from app.design.docs import design_doc_files
 from app.diff_input import diff_caps
 from app.github.api import RepoAPI
 from app.github.errors import GitHubError, RateLimited, ServerError, Unprocessable
@@ -16,7 +17,6 @@ from app.pipeline.deps import CHECK_NAME, Deps, daily_budget_spent, record_spend
 from app.pipeline.ownership import OwnComment, ThreadState, has_human_reply, own_marked_comment, thread_state
 from app.queue.base import JobSupersededError
 from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_repo_config
-from app.review.design_docs import design_doc_files
 from app.review.diff import FileDiff
 from app.review.diff_caps import CappedDiff, DiffCaps, apply_caps
 from app.review.diff_index import index_diff, index_file_rows

@@ -5,7 +5,7 @@ chunks under the token budget, ask the model chunk by chunk with the static find
 validate every finding against the diff, fuse static and model findings and dedupe.
 
 Markdown design docs (``design_docs.paths``) are kept out of the code chunks and reviewed with the
-design prompt instead (:mod:`app.review.design_docs`), concurrently with the chunks; their findings
+design prompt instead (:mod:`app.design.docs`), concurrently with the chunks; their findings
 join the others and each document's review is appended to the summary.
 """
 
@@ -17,15 +17,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from app.repo_config import RepoConfig
-from app.review.budget import Chunk, ReviewPlan, plan_review
-from app.review.design_docs import (
+from app.design.docs import (
     REASON_DESIGN_DOC,
     REASON_NEEDS_MODEL,
     DesignDocsResult,
     design_doc_files,
     review_design_docs,
 )
+from app.repo_config import RepoConfig
+from app.review.budget import Chunk, ReviewPlan, plan_review
 from app.review.diff import FileDiff, FileStatus, filter_files
 from app.review.findings import fuse_static_and_model, merge_findings, validate_findings
 from app.review.model_api import (
@@ -84,7 +84,7 @@ class Prepared:
 
     ``kept`` holds every file that passed the filters, design docs included; ``design_docs`` are the
     ones reviewed with the design prompt instead of in the chunks (``plan.not_reviewed`` names them
-    with :data:`~app.review.design_docs.REASON_DESIGN_DOC`, so a dry run shows where they went).
+    with :data:`~app.design.docs.REASON_DESIGN_DOC`, so a dry run shows where they went).
     """
 
     kept: list[FileDiff]

@@ -1,6 +1,6 @@
 """Markdown for design work: clarifying questions, the implementation plan and the design review.
 
-Pure functions from the validated tool outputs of :mod:`app.review.design_models` to the text of a
+Pure functions from the validated tool outputs of :mod:`app.design.models` to the text of a
 comment. Every section is always there: a section with nothing in it says so in words, so a reader
 can tell "nothing found" from "not looked at". Model text goes through
 :func:`app.review.sanitize.sanitize_markdown`; code (snippets and the ASCII diagram) only through
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.review.design_models import (
+from app.design.models import (
     KEY_FACTS,
     ClarifyOutput,
     DesignReviewOutput,

@@ -2,8 +2,8 @@
 
 Each function renders one task prompt (``prompts/clarify.md``, ``plan.md``, ``review_design.md``)
 under the persona system prompt, redacts secrets from everything it sends, and asks the model
-through one forced tool whose input schema is a model of :mod:`app.review.design_models`. What
-comes back is validated but not yet sanitized: :mod:`app.review.design_render` does that.
+through one forced tool whose input schema is a model of :mod:`app.design.models`. What
+comes back is validated but not yet sanitized: :mod:`app.design.render` does that.
 
 Inputs are not clipped here. A caller with a long document or thread first calls
 :func:`fit_text`, which cuts it to a budget and returns the note to show with the result ("posts
@@ -19,7 +19,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
-from app.review.design_models import ClarifyOutput, DesignReviewOutput, FactStatus, PlanOutput
+from app.design.models import ClarifyOutput, DesignReviewOutput, FactStatus, PlanOutput
 from app.review.model_api import ReviewModel
 from app.review.models import TokenUsage
 from app.review.prompts import render_prompt, render_task

@@ -1,11 +1,11 @@
 """Tool-input schemas for design work: clarifying questions, implementation plans and design reviews.
 
-Each model is the ``input_schema`` of one forced tool (see :mod:`app.review.design`). Every string
+Each model is the ``input_schema`` of one forced tool (see :mod:`app.design.engine`). Every string
 and every list is bounded, and the bound is advertised in the JSON schema the model sees. A value
 that is a little too long is clipped on validation instead of failing it (a string is shortened, a
 list keeps its first items, which the prompts ask to be the most important): one overlong rationale
 is not worth a second model call. Everything the model writes here is untrusted text; the renderers
-in :mod:`app.review.design_render` sanitize it before anything is posted.
+in :mod:`app.design.render` sanitize it before anything is posted.
 """
 
 from __future__ import annotations

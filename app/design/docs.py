@@ -2,13 +2,13 @@
 
 A Markdown file (``.md``/``.markdown``) under one of ``design_docs.paths`` is not packed into the
 code chunks: :func:`review_design_docs` sends its whole new text, with numbered lines, to
-:func:`app.review.design.review_design`. Each finding of that review carries a line of the new
+:func:`app.design.engine.review_design`. Each finding of that review carries a line of the new
 revision (the RIGHT side of the diff); it becomes a :class:`~app.review.models.ModelFinding` on the
 document's path and goes through :func:`app.review.findings.validate_findings` against the whole
 PR diff, so it is posted inline only on a commentable line of the document's diff and otherwise
 stays a file-level finding in the summary. The rest of the review (summary, questions, risks,
 trade-offs, missing requirements, checklist) is rendered by
-:func:`app.review.design_render.render_design_review`, shortened to fit the PR's summary comment.
+:func:`app.design.render.render_design_review`, shortened to fit the PR's summary comment.
 
 Nothing is dropped silently: a document without its full text, past ``max_docs``, or whose model
 call failed is named in ``not_reviewed`` with the reason; failures are also listed in ``errors``.
@@ -21,9 +21,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from app.review.design import DESIGN_REVIEW_TOOL_NAME, MAX_INPUT_CHARS, fit_text, review_design
-from app.review.design_models import DesignReviewOutput, DocFinding
-from app.review.design_render import render_design_review
+from app.design.engine import DESIGN_REVIEW_TOOL_NAME, MAX_INPUT_CHARS, fit_text, review_design
+from app.design.models import DesignReviewOutput, DocFinding
+from app.design.render import render_design_review
 from app.review.diff import FileDiff, FileStatus, glob_selector
 from app.review.findings import validate_findings
 from app.review.model_api import LLMError, ModelDeclined, ReviewModel, SpendLimitError

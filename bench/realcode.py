@@ -97,10 +97,34 @@ BANDIT_FAMILY = {
 TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "examples", "example", "docs", "doc"})
 
 
+# The engine's own rule families (app/static/rules.py ``family``) under this file's family names.
+CORPUS_FAMILY_ALIAS = {
+    "blocking": "blocking-in-async", "shared-state": "shared-state", "command": "command-injection",
+    "sql": "sql-injection", "ssrf": "ssrf", "path": "path-traversal", "xxe": "xxe",
+    "log-injection": "log-injection", "redos": "redos", "code-exec": "code-injection",
+    "randomness": "insecure-randomness", "secrets": "hardcoded-secret", "jwt": "jwt-unverified",
+    "errors": "error-handling", "resources": "resource-leak", "tasks": "task-handling", "timeouts": "timeout",
+}  # fmt: skip
+
+
+def _engine_family(rule: str) -> str | None:
+    """The family the engine's rule catalogue gives an own rule, if it names one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    try:
+        from app.static.rules import RULES_BY_ID
+    except ImportError:
+        return None
+    known = RULES_BY_ID.get(rule)
+    family = getattr(known, "family", "") if known is not None else ""
+    return CORPUS_FAMILY_ALIAS.get(family, family) or None
+
+
 def family_of(rule: str) -> str:
     """The family of a rule id of archbot (``ARCH…``, ``ruff:…``) or of plain ruff (``S…``)."""
     if rule in ARCH_FAMILY:
         return ARCH_FAMILY[rule]
+    if rule.startswith("ARCH") and (family := _engine_family(rule)):
+        return family
     code = rule.removeprefix("ruff:")
     if code in RUFF_FAMILY:
         return RUFF_FAMILY[code]

@@ -9,13 +9,16 @@ import pytest
 
 from app.review.models import Category, Severity
 from app.static.checks import check_module
+from app.static.engine import MODULE_CHECKS
+from app.static.module_view import ModuleView
 from app.static.rules import RULES, RULES_BY_ID
 
 
 def hits(source: str) -> list[tuple[str, int]]:
     """(rule id, line) for every own-rule hit in ``source``."""
-    tree = ast.parse(textwrap.dedent(source))
-    return sorted({(f.rule_id, f.line) for f in check_module(tree)})
+    text = textwrap.dedent(source)
+    view = ModuleView(ast.parse(text), "service/module.py", text.split("\n"), frozenset())
+    return sorted({(f.rule_id, f.line) for check in MODULE_CHECKS for f in check(view)})
 
 
 def rule_ids(source: str) -> set[str]:
@@ -153,6 +156,12 @@ POSITIVE: list[tuple[str, str, int]] = [
         "        return None\n",
         5,
     ),
+    # ARCH140-ARCH144 (more cases: tests/test_static_families.py)
+    ("ARCH140", "import random\ndef make_token():\n    return str(random.getrandbits(64))\n", 3),
+    ("ARCH141", "DB_PASSWORD = 'hunter22'\n", 1),
+    ("ARCH142", "import re\nWORDS = re.compile(r'^(\\w+\\s?)*$')\n", 2),
+    ("ARCH143", "from authlib.jose import jwt\ndef f(t, k):\n    return jwt.decode(t, k)\n", 3),
+    ("ARCH144", "import re\n@app.get('/q')\ndef f(q: str, text: str):\n    return re.findall(q, text)\n", 4),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -309,6 +318,11 @@ NEGATIVE: list[tuple[str, str]] = [
         "        self._convert_error(exc)\n",
     ),
     ("ARCH114", "def f(x):\n    try:\n        x()\n    except:\n        pass\n"),
+    ("ARCH140", "import random\ndef pick_token_bucket(buckets):\n    return random.choice(buckets)\n"),
+    ("ARCH141", "import os\nDB_PASSWORD = os.environ.get('DB_PASSWORD', '')\n"),
+    ("ARCH142", "import re\nSLUG = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')\n"),
+    ("ARCH143", "from authlib.jose import jwt\ndef f(t, k):\n    claims = jwt.decode(t, k)\n    claims.validate()\n"),
+    ("ARCH144", "import re\n@app.get('/q')\ndef f(q: str, text: str):\n    return re.findall(re.escape(q), text)\n"),
 ]
 
 

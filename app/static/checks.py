@@ -414,8 +414,6 @@ class Checker(ast.NodeVisitor):
         self._check_timeout(node, callee)
         self._check_tls(node, callee)
         self._check_deserialization(node, callee)
-        if callee in JWT_DECODERS:
-            self._check_jwt(node)
         if func is not None and func.is_async:
             self._check_blocking(node, callee, func)
         if func is not None and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS:
@@ -545,21 +543,6 @@ class Checker(ast.NodeVisitor):
             allow = keyword(node, "allow_pickle")
             if allow is not None and is_const(allow.value, True):
                 self.add("ARCH111", node, "`allow_pickle=True` lets the file run code.")
-
-    def _check_jwt(self, node: ast.Call) -> None:
-        for kw in node.keywords:
-            if kw.arg == "verify" and is_const(kw.value, False):
-                self.add("ARCH110", node, "`verify=False` skips the signature check.")
-            elif kw.arg == "options" and isinstance(kw.value, ast.Dict):
-                for key, value in zip(kw.value.keys, kw.value.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value == "verify_signature" and is_const(value, False):
-                        self.add("ARCH110", node, "`verify_signature: False` skips the signature check.")
-            elif (
-                kw.arg == "algorithms"
-                and isinstance(kw.value, ast.List | ast.Tuple | ast.Set)
-                and any(isinstance(e, ast.Constant) and str(e.value).lower() == "none" for e in kw.value.elts)
-            ):
-                self.add("ARCH110", node, "Algorithm 'none' accepts unsigned tokens.")
 
     def _check_blocking(self, node: ast.Call, callee: str, func: _Func) -> None:
         what = BLOCKING_CALLS.get(callee)

@@ -31,8 +31,10 @@ from app.review.models import Category, Finding, NotReviewed, Placement, Severit
 from app.review.sanitize import find_secrets
 from app.static import ruff_adapter as static_ruff
 from app.static.checks import RawFinding, check_module
+from app.static.crypto_checks import check_crypto
 from app.static.facts import statement_span
 from app.static.module_view import ModuleView
+from app.static.redos import check_redos
 from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
 
@@ -41,6 +43,7 @@ __all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"
 MAX_SOURCE_CHARS = 1_000_000
 NESTED_TOO_DEEP = "code nested too deeply for the AST walker"
 CREDENTIAL_RULE = "ARCH112"
+WEAK_SECRET_RULE = "ARCH141"  # noqa: S105 - a rule id; never reported on a line ARCH112 already reports
 _NEWLINE = re.compile(r"\n")
 # An environment variable, header or keyword name rather than a credential: one letter case, no digits.
 _NAME_LIKE = re.compile(r"[A-Z][A-Z_\-.]*|[a-z][a-z_\-.]*")
@@ -273,7 +276,7 @@ def _core_checks(view: ModuleView) -> list[RawFinding]:
     return check_module(view.tree)
 
 
-MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (_core_checks,)
+MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (_core_checks, check_crypto, check_redos)
 """Every own AST check, run on each parsed file (one line per check module)."""
 
 
@@ -281,6 +284,7 @@ def _analyse_file(file: _File) -> list[Finding]:
     found = _secret_findings(file)
     if file.tree is not None:
         seen: set[tuple[str, int, tuple[int, int]]] = set()
+        credential_lines = {finding.line for finding in found}
         view = ModuleView(file.tree, file.item.path, file.lines, file.item.changed_lines)
         try:
             raws = [raw for check in MODULE_CHECKS for raw in check(view)]
@@ -293,7 +297,7 @@ def _analyse_file(file: _File) -> list[Finding]:
                 continue
             seen.add(key)
             finding = _own_finding(file, raw)
-            if finding is not None:
+            if finding is not None and not (finding.rule_id == WEAK_SECRET_RULE and finding.line in credential_lines):
                 found.append(finding)
     return found
 

@@ -215,8 +215,11 @@ RULES: tuple[StaticRule, ...] = (
         "Verify the signature with a pinned algorithm list, e.g. `jwt.decode(token, key, "
         "algorithms=['RS256'], audience=..., issuer=...)`; never allow 'none'.",
         name="jwt-without-verification",
-        catches='JWT decoding with the signature check turned off (`verify=False`, `options={"verify_signature": '
-        "False}`) or with the `none` algorithm allowed.",
+        catches="JWT decoding with the signature check turned off (PyJWT and python-jose `verify=False`, "
+        '`options={"verify_signature": False}`), the `none` algorithm allowed (also authlib `JsonWebToken`), '
+        "python-jose `get_unverified_claims`, and python-jwt `process_jwt` in a function that never calls "
+        "`verify_jwt`. Reading only `iss`/`kid`/`alg` to pick the key of a verified decode is not flagged, nor "
+        "is test code.",
         unsafe='claims = jwt.decode(token, options={"verify_signature": False})',
         safe='claims = jwt.decode(token, public_key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER)',
     ),
@@ -281,6 +284,104 @@ RULES: tuple[StaticRule, ...] = (
         "`asyncio.CancelledError` or a bare `except:` that does not re-raise.",
         unsafe='try:\n    await worker.run()\nexcept BaseException:\n    log.exception("worker failed")',
         safe='try:\n    await worker.run()\nexcept Exception:\n    log.exception("worker failed")',
+    ),
+    StaticRule(
+        "ARCH140",
+        _C.SECURITY,
+        _S.HIGH,
+        "Token or secret generated with a predictable random source",
+        "`random`, `numpy.random`, `uuid.uuid1` and hashes of the clock are not cryptographically secure: "
+        "their output can be predicted from earlier values or from the time, so a token, code or key made "
+        "with them can be guessed.",
+        "Use the `secrets` module: `secrets.token_urlsafe(32)`, `secrets.token_hex(16)`, "
+        "`secrets.choice(alphabet)`, `secrets.randbelow(1_000_000)` for numeric codes.",
+        name="insecure-random-token",
+        catches="A `random.*`, `numpy.random.*` or `uuid.uuid1()` value, or a `hashlib` digest of `time.time()`, "
+        "that is assigned to, passed as, stored under or returned by a function named like a token, password, "
+        "nonce, salt, session id, API key, CSRF token or auth/reset/invite code. Sampling, jitter, shuffling, "
+        "load balancing and test code are not flagged.",
+        unsafe='import random\n\n\ndef password_reset_code() -> str:\n    return f"{random.randint(0, 999999):06d}"',
+        safe='import secrets\n\n\ndef password_reset_code() -> str:\n    return f"{secrets.randbelow(1_000_000):06d}"',
+        family="randomness",
+    ),
+    StaticRule(
+        "ARCH141",
+        _C.SECURITY,
+        _S.HIGH,
+        "Hard-coded password or secret key",
+        "A password or signing key written in the source is the same in every deployment and known to "
+        "everyone who can read the repository; short dictionary values such as `changeme` or `admin` are "
+        "also the first ones an attacker tries.",
+        'Read it from the environment or a secret store at start-up (`os.environ["SECRET_KEY"]`, pydantic '
+        "`SecretStr`) and fail when it is missing; rotate the value that was committed.",
+        name="hardcoded-weak-secret",
+        catches="A short string literal (not empty, not a placeholder like `<key>`, `${X}`, `{x}` or `%(x)s`, "
+        "not an env-var name, path, URL or sentence) assigned to a name whose last word is `password`, "
+        "`secret` or a secret `key`, given as such a keyword or parameter default, as the password of "
+        "`.login(user, password)` or `auth=(user, password)`, as the key of `jwt.encode`/`jwt.decode`, or "
+        "as an `Authorization` header value. Values read from the environment and test code are not flagged.",
+        unsafe='app.config["SECRET_KEY"] = "dev-secret-key"',
+        safe='app.config["SECRET_KEY"] = os.environ["FLASK_SECRET_KEY"]',
+        family="secrets",
+    ),
+    StaticRule(
+        "ARCH142",
+        _C.SECURITY,
+        _S.MEDIUM,
+        "Regular expression with catastrophic backtracking",
+        "A repeat nested in a repeat that can split the same characters between iterations in many ways "
+        "makes a failing match take exponential (or high polynomial) time: one long near-miss input ties "
+        "up the worker.",
+        "Make the inner pieces unambiguous (`^[\\w.+-]+@...` instead of `^([\\w.+-]+)*@...`, a required "
+        "separator inside the group), bound the input length first, or use a linear-time engine such as "
+        "`google-re2`.",
+        name="regex-catastrophic-backtracking",
+        catches="A constant pattern given to `re`/`regex` `compile`, `match`, `search`, `fullmatch`, `sub`, "
+        "`split`, `findall` or `finditer` with an unbounded repeat whose body is an unbounded repeat plus "
+        "optional pieces or pieces its characters cover (`(a+)+`, `(\\w+\\s?)*`, `(.*,)*`), or "
+        "alternatives that match the same characters (`(.|\\s)*`).",
+        unsafe='import re\n\nNAME = re.compile(r"^([a-zA-Z]+ ?)+$")',
+        safe='import re\n\nNAME = re.compile(r"^[a-zA-Z]+(?: [a-zA-Z]+)*$")',
+        family="redos",
+    ),
+    StaticRule(
+        "ARCH143",
+        _C.SECURITY,
+        _S.MEDIUM,
+        "authlib JWT claims decoded but never validated",
+        "authlib's `jwt.decode` checks the signature but not the claims: until `claims.validate()` runs, "
+        "expired tokens, tokens not yet valid and tokens issued for another audience are accepted.",
+        "Call `claims.validate()` (with `claims_options` naming the required `iss`/`aud`) before using the claims.",
+        name="jwt-claims-not-validated",
+        catches="The result of authlib `jwt.decode(...)` (or `JsonWebToken(...).decode`) used in a function that "
+        "never calls `.validate()` on it.",
+        unsafe="from authlib.jose import jwt\n\n\ndef current_user(token: str) -> str:\n"
+        "    claims = jwt.decode(token, PUBLIC_KEY)\n"
+        '    return claims["sub"]',
+        safe="from authlib.jose import jwt\n\n\ndef current_user(token: str) -> str:\n"
+        "    claims = jwt.decode(token, PUBLIC_KEY, claims_options=CLAIMS_OPTIONS)\n"
+        "    claims.validate()\n"
+        '    return claims["sub"]',
+        family="jwt",
+    ),
+    StaticRule(
+        "ARCH144",
+        _C.SECURITY,
+        _S.HIGH,
+        "Regular expression built from request data",
+        "Whoever sends the request chooses the pattern: a pattern with nested repeats makes the match run "
+        "for minutes (ReDoS), and metacharacters change what is matched.",
+        "Escape the value (`re.escape(term)`) to match it literally, or pick the pattern from a fixed table "
+        "by a key the user sends.",
+        name="regex-from-user-input",
+        catches="The pattern argument of an `re`/`regex` call contains a parameter of a route handler or a "
+        "`request.*` value of the same function (directly or through a local variable) not wrapped in "
+        "`re.escape`.",
+        unsafe='import re\n\n\n@app.get("/search")\ndef search(q: str) -> list[str]:\n'
+        "    return [t for t in TITLES if re.search(q, t)]",
+        safe='import re\n\n\n@app.get("/search")\ndef search(q: str) -> list[str]:\n'
+        "    return [t for t in TITLES if re.search(re.escape(q), t)]",
+        family="redos",
     ),
 )
 

@@ -1,0 +1,496 @@
+"""Token and credential checks: insecure randomness for secrets (ARCH140), hard-coded weak secrets (ARCH141),
+JWTs decoded without verification through PyJWT, python-jose, authlib and python-jwt (ARCH110), and authlib
+claims that are never validated (ARCH143).
+
+Every check here is name- and library-driven and stays quiet on test paths (``tests/``, ``test_*.py``,
+``conftest.py``), where unverified decodes, dummy passwords and ``random`` test data are the norm.
+
+ARCH140 flags a ``random``/``numpy.random``/``uuid.uuid1`` value, or a hash of ``time.time()``, only where it
+becomes a token: assigned to, passed as, stored under, or returned by a function whose name says it is a
+token, password, nonce, salt, session id, API key, CSRF token, or an auth/reset/invite code.
+
+ARCH141 flags string constants given to a secret-named target (its last word is ``password``, ``secret``,
+``key`` after ``secret``/``api``/``signing``/...), a secret-named keyword or parameter default, the password
+of ``.login(user, password)``, the key of ``jwt.encode``/``jwt.decode`` and an ``Authorization`` header
+value. Empty strings, placeholders, env-var names, messages, paths and URLs are skipped, values read from the
+environment (``os.environ.get("SECRET_KEY", "dev")`` included) are never flagged, and the engine drops an
+ARCH141 finding on a line ARCH112's detectors already report.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from app.static.checks import RawFinding
+from app.static.facts import child_nodes, dotted, statement_span
+from app.static.module_view import ModuleView
+
+
+def _words(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+__all__ = ["check_crypto", "is_test_path", "name_words", "secret_name", "token_name"]
+
+# ------------------------------------------------------------------------------------- names
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+# A value that becomes one of these is a secret: predictable randomness is a vulnerability there.
+TOKEN_WORDS = _words(
+    "token secret password passwd pwd otp totp hotp nonce salt csrf xsrf apikey passphrase passcode pin "
+    "credential credentials sid sessionid"
+)
+TOKEN_PAIRS: dict[str, frozenset[str]] = {
+    "session": _words("id key token cookie"),
+    "key": _words("api access secret signing encryption private auth license master"),
+    "code": _words(
+        "login auth verification verify confirm confirmation reset otp mfa sms email invite invitation "
+        "activation recovery backup access security pairing"
+    ),
+    "link": _words("reset magic invite invitation activation login"),
+    "id": _words("session"),
+}
+# Names that describe a token without being one (sizes, counts, timings, ML vocabulary).
+NOT_A_TOKEN = _words(
+    "ids idx index count counts num number len length size max min limit budget prob probs probability "
+    "logits vocab embedding embeddings position pos type types ttl expiry expires expiration lifetime "
+    "timeout delay interval rate ratio percent weight weights header field name url endpoint path prefix "
+    "suffix jitter backoff sample samples retry retries age bucket shard port"
+)
+
+# The last word of a name that holds a secret value.
+SECRET_LAST = _words("password passwd pwd pw passphrase passcode secret")
+SECRET_KEY_BEFORE = _words("secret api signing jwt private encryption master app session hmac auth")
+SECRET_TOKEN_BEFORE = _words("auth access api bearer bot refresh admin")
+
+
+def name_words(name: str) -> list[str]:
+    """``ADMIN_PASSWORD`` → ``['admin', 'password']``; ``apiKey`` → ``['api', 'key']``."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def token_name(name: str) -> bool:
+    """True when a name says its value is a token, secret or one-time code."""
+    words = name_words(name)
+    if not words or NOT_A_TOKEN & set(words):
+        return False
+    joined = "".join(words)
+    if joined in TOKEN_WORDS or any(w in TOKEN_WORDS for w in words):
+        return True
+    return any(w in TOKEN_PAIRS and TOKEN_PAIRS[w] & set(words) for w in words)
+
+
+def secret_name(name: str) -> bool:
+    """True when a name's last word says it holds a password, a secret or a secret key."""
+    words = name_words(name)
+    if not words:
+        return False
+    last = words[-1]
+    before = set(words[:-1])
+    if last in SECRET_LAST or "".join(words) in ("secretkey", "apikey", "secretkeybase"):
+        return True
+    if last == "key":
+        return bool(before & SECRET_KEY_BEFORE)
+    if last == "token":
+        return bool(before & SECRET_TOKEN_BEFORE)
+    return False
+
+
+def is_test_path(path: str) -> bool:
+    """A test, fixture or conftest module."""
+    return bool(_TEST_PATH.search(path.replace("\\", "/")))
+
+
+# ------------------------------------------------------------------------------------- values
+
+_PLACEHOLDER = re.compile(
+    r"[<>{}]|\$\{|\$\(|%\(|^\$|^\*+$|^x+$|^\.+$|example|placeholder|redacted|your[-_ ]|replace[-_ ]?me|"
+    r"^(none|null|nil|undefined|todo|tbd|fixme)$",
+    re.IGNORECASE,
+)
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+_MAX_WEAK_CHARS = 40  # longer values are credential-shaped: ARCH112's detectors own them
+
+
+def weak_secret_value(value: object) -> bool:
+    """True for a short literal that can only be a real (weak) secret: not empty, a placeholder, a name or text."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            return False
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if len(text) < 3 or len(text) > _MAX_WEAK_CHARS or text != value:
+        return False
+    if any(ch.isspace() for ch in text) or _PLACEHOLDER.search(text):
+        return False
+    if _ENV_NAME.fullmatch(text) and "_" in text:  # "SECRET_KEY": the name of a variable
+        return False
+    if text.startswith(("/", "./", "~")) or "://" in text or text.endswith((".pem", ".key", ".json", ".txt")):
+        return False
+    return len(set(text)) > 1
+
+
+# ------------------------------------------------------------------------------------ libraries
+
+RANDOM_FUNCS = _words("random randint choice choices getrandbits randrange sample uniform randbytes shuffle triangular")
+NUMPY_RANDOM_FUNCS = _words("rand randint randn random random_sample choice bytes permutation integers")
+TIME_SOURCES = _words("time.time time.time_ns time.monotonic time.perf_counter datetime.datetime.now")
+HASHERS = ("hashlib.",)
+
+PYJWT_DECODERS = _words("jwt.decode jwt.api_jwt.decode jose.jwt.decode jwt.decode_complete")
+UNVERIFIED_CLAIMS = _words(
+    "jose.jwt.get_unverified_claims jose.jws.get_unverified_claims jwt.get_unverified_claims "
+    "jose.jwt.get_unverified_claims"
+)
+AUTHLIB_DECODERS = _words("authlib.jose.jwt.decode authlib.jose.JsonWebToken.decode")
+AUTHLIB_TOKEN_CTORS = _words("authlib.jose.JsonWebToken authlib.jose.rfc7519.JsonWebToken")
+PYTHON_JWT_PROCESS = _words("python_jwt.process_jwt jwt.process_jwt")
+PYTHON_JWT_VERIFY = _words("python_jwt.verify_jwt jwt.verify_jwt")
+JWT_KEYED = _words("jwt.encode jwt.decode jose.jwt.encode jose.jwt.decode jwt.api_jwt.encode")
+# Claims that are read from an unverified token only to find the key for the verified decode.
+ROUTING_CLAIMS = _words("iss kid alg typ tid jku x5u aud")
+LOGIN_METHODS = _words("login")
+AUTH_SCHEMES = ("Bearer ", "Basic ", "Token ", "token ", "bearer ")
+
+
+@dataclass
+class _Scope:
+    """The function being walked: its name and the calls made in it (for verify-after-decode checks)."""
+
+    name: str
+    node: ast.AST | None
+    calls: list[str] = field(default_factory=list)
+
+
+class _Walker:
+    """One pass over a module: import aliases first, then every statement with its enclosing function."""
+
+    def __init__(self, view: ModuleView) -> None:
+        self.view = view
+        self.aliases: dict[str, str] = {}
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.findings: list[RawFinding] = []
+        self.stmt_of: dict[ast.AST, ast.stmt] = {}
+        self.authlib_tokens: set[str] = set()
+
+    # ----------------------------------------------------------------- names
+
+    def qualname(self, expr: ast.expr) -> str:
+        name = dotted(expr) or ""
+        head, _, rest = name.partition(".")
+        if head in self.aliases:
+            base = self.aliases[head]
+            return f"{base}.{rest}" if rest else base
+        return name
+
+    def _collect(self) -> None:
+        queue: deque[tuple[ast.AST, ast.stmt | None]] = deque([(self.view.tree, None)])
+        while queue:  # breadth first: a function's own import overrides the module's one of the same name
+            node, stmt = queue.popleft()
+            if isinstance(node, ast.stmt):
+                stmt = node
+            if stmt is not None:
+                self.stmt_of[node] = stmt
+            for child in child_nodes(node):
+                self.parents[child] = node
+                queue.append((child, stmt))
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.partition(".")[0]
+                    self.aliases[alias.asname or top] = alias.name if alias.asname else top
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def add(self, rule: str, node: ast.AST, detail: str) -> None:
+        stmt = self.stmt_of.get(node)
+        line = getattr(node, "lineno", 1)
+        end = getattr(node, "end_lineno", None) or line
+        span = statement_span(stmt, line, end) if stmt is not None else (line, end)
+        self.findings.append(RawFinding(rule, line, span, detail))
+
+    def run(self) -> list[RawFinding]:
+        if is_test_path(self.view.path):
+            return []
+        self._collect()
+        for stmt in self.view.tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and isinstance(stmt.value, ast.Call)
+                and self.qualname(stmt.value.func) in AUTHLIB_TOKEN_CTORS
+            ):
+                self.authlib_tokens.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        for scope_node, name in self._functions():
+            calls = [self.qualname(n.func) for n in self._own(scope_node) if isinstance(n, ast.Call)]
+            scope = _Scope(name, scope_node, calls)
+            for node in self._own(scope_node):
+                if isinstance(node, ast.Call):
+                    self._call(node, scope)
+                elif isinstance(node, ast.Assign | ast.AnnAssign):
+                    self._assign(node, scope)
+                elif isinstance(node, ast.Return) and node.value is not None and token_name(scope.name):
+                    self._token_value(node.value, node, f"`{scope.name}()` returns it")
+                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                    self._defaults(node)
+                elif isinstance(node, ast.Dict):
+                    self._dict(node)
+        return self.findings
+
+    def _functions(self) -> Iterator[tuple[ast.AST, str]]:
+        yield self.view.tree, ""
+        for node in self.parents:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                yield node, node.name
+            elif isinstance(node, ast.Lambda):
+                yield node, ""
+
+    def _own(self, scope: ast.AST) -> Iterator[ast.AST]:
+        """Nodes of this scope; a nested def is yielded (for its defaults) but not entered."""
+        if isinstance(scope, ast.Lambda):
+            stack: list[ast.AST] = [scope.body]
+        elif isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            stack = list(scope.body)
+        else:
+            stack = list(getattr(scope, "body", []))
+        while stack:
+            node = stack.pop()
+            yield node
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+                if isinstance(node, ast.ClassDef):
+                    stack.extend(node.body)
+                continue
+            stack.extend(child_nodes(node))
+
+    # ------------------------------------------------------------ randomness
+
+    def _weak_source(self, expr: ast.expr) -> str | None:
+        """The predictable generator inside ``expr`` (``random.choice``, ...), if any."""
+        for node in ast.walk(expr):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = self.qualname(node.func)
+            module, _, func = callee.rpartition(".")
+            if module == "random" and func in RANDOM_FUNCS:
+                return callee
+            if module in ("numpy.random", "np.random") and func in NUMPY_RANDOM_FUNCS:
+                return callee
+            if callee == "uuid.uuid1":
+                return callee
+            if callee.startswith(HASHERS) and any(
+                isinstance(sub, ast.Call) and self.qualname(sub.func) in TIME_SOURCES
+                for arg in node.args
+                for sub in ast.walk(arg)
+            ):
+                return f"{callee} of the current time"
+        return None
+
+    def _token_value(self, value: ast.expr, node: ast.AST, where: str) -> None:
+        if isinstance(value, ast.Compare):
+            return
+        source = self._weak_source(value)
+        if source is not None:
+            self.add("ARCH140", node, f"`{source}` is predictable and {where}, so it is used as a secret.")
+
+    # --------------------------------------------------------------- targets
+
+    @staticmethod
+    def _target_name(target: ast.expr) -> str | None:
+        if isinstance(target, ast.Name):
+            return target.id
+        if isinstance(target, ast.Attribute):
+            return target.attr
+        if isinstance(target, ast.Subscript):
+            key = target.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value
+        return None
+
+    def _assign(self, node: ast.Assign | ast.AnnAssign, scope: _Scope) -> None:
+        if node.value is None:
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            name = self._target_name(target)
+            if name is None:
+                continue
+            if token_name(name):
+                self._token_value(node.value, node, f"it is stored in `{name}`")
+            if secret_name(name) and isinstance(node.value, ast.Constant) and weak_secret_value(node.value.value):
+                self.add("ARCH141", node, f"`{name}` is set to a literal.")
+
+    def _dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            if token_name(key.value):
+                self._token_value(value, value, f"it is stored under `{key.value!r}`")
+            if not isinstance(value, ast.Constant):
+                continue
+            if secret_name(key.value) and weak_secret_value(value.value):
+                self.add("ARCH141", value, f"`{key.value!r}` is given a literal.")
+            elif key.value.lower() in ("authorization", "proxy-authorization") and isinstance(value.value, str):
+                scheme = next((s for s in AUTH_SCHEMES if value.value.startswith(s)), None)
+                credential = value.value[len(scheme) :] if scheme else ""
+                if len(credential) >= 8 and not _PLACEHOLDER.search(credential) and " " not in credential:
+                    self.add("ARCH141", value, f"The `{key.value}` header carries a literal credential.")
+
+    def _defaults(self, func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        args = func.args
+        positional = [*args.posonlyargs, *args.args]
+        pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+        for arg, default in pairs:
+            if secret_name(arg.arg) and isinstance(default, ast.Constant) and weak_secret_value(default.value):
+                self.findings.append(
+                    RawFinding(
+                        "ARCH141",
+                        default.lineno,
+                        (func.lineno, default.end_lineno or default.lineno),
+                        f"The parameter `{arg.arg}` defaults to a literal.",
+                    )
+                )
+
+    # ------------------------------------------------------------------ calls
+
+    def _call(self, call: ast.Call, scope: _Scope) -> None:
+        callee = self.qualname(call.func)
+        for kw in call.keywords:
+            if kw.arg is None:
+                continue
+            if token_name(kw.arg):
+                self._token_value(kw.value, call, f"it is passed as `{kw.arg}=`")
+            if secret_name(kw.arg) and isinstance(kw.value, ast.Constant) and weak_secret_value(kw.value.value):
+                if not callee.startswith(("os.environ", "os.getenv")):
+                    self.add("ARCH141", call, f"`{kw.arg}=` is a literal.")
+            elif kw.arg == "auth" and isinstance(kw.value, ast.Tuple) and len(kw.value.elts) == 2:
+                password = kw.value.elts[1]
+                if isinstance(password, ast.Constant) and weak_secret_value(password.value):
+                    self.add("ARCH141", call, "The password of `auth=(user, password)` is a literal.")
+        if (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in LOGIN_METHODS
+            and len(call.args) >= 2
+            and isinstance(call.args[1], ast.Constant)
+            and weak_secret_value(call.args[1].value)
+        ):
+            self.add("ARCH141", call, f"The password given to `.{call.func.attr}()` is a literal.")
+        if callee in JWT_KEYED and len(call.args) >= 2:
+            key = call.args[1]
+            if isinstance(key, ast.Constant) and weak_secret_value(key.value):
+                self.add("ARCH141", call, "The JWT signing key is a literal.")
+        self._jwt(call, callee, scope)
+
+    # -------------------------------------------------------------------- JWT
+
+    def _reads_only_routing_claims(self, call: ast.Call) -> bool:
+        """``decode(...)["iss"]`` or ``.get("kid")``: the claim picks the key for a verified decode."""
+        parent = self.parents.get(call)
+        if isinstance(parent, ast.Subscript) and isinstance(parent.slice, ast.Constant):
+            return parent.slice.value in ROUTING_CLAIMS
+        if isinstance(parent, ast.Attribute) and parent.attr == "get":
+            outer = self.parents.get(parent)
+            if isinstance(outer, ast.Call) and outer.args and isinstance(outer.args[0], ast.Constant):
+                return outer.args[0].value in ROUTING_CLAIMS
+        return False
+
+    def _verified_later(self, call: ast.Call, scope: _Scope) -> bool:
+        """An unverified decode assigned to a name in a function that also decodes with verification."""
+        if not isinstance(self.parents.get(call), ast.Assign) or scope.node is None:
+            return False
+        return any(
+            isinstance(n, ast.Call)
+            and n is not call
+            and self.qualname(n.func) in PYJWT_DECODERS
+            and self._unverified_reason(n) is None
+            for n in self._own(scope.node)
+        )
+
+    def _unverified_reason(self, call: ast.Call) -> str | None:
+        for kw in call.keywords:
+            if kw.arg == "verify" and isinstance(kw.value, ast.Constant) and kw.value.value is False:
+                return "`verify=False` skips the signature check."
+            if kw.arg == "options" and isinstance(kw.value, ast.Dict):
+                for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value == "verify_signature"
+                        and isinstance(value, ast.Constant)
+                        and value.value is False
+                    ):
+                        return "`verify_signature: False` skips the signature check."
+            if kw.arg == "algorithms" and self._allows_none(kw.value):
+                return "Algorithm 'none' accepts unsigned tokens."
+        return None
+
+    @staticmethod
+    def _allows_none(value: ast.expr) -> bool:
+        return isinstance(value, ast.List | ast.Tuple | ast.Set) and any(
+            isinstance(e, ast.Constant) and str(e.value).lower() == "none" for e in value.elts
+        )
+
+    def _jwt(self, call: ast.Call, callee: str, scope: _Scope) -> None:
+        if callee in PYJWT_DECODERS:
+            reason = self._unverified_reason(call)
+            if reason is None:
+                return
+            if "none" not in reason and (self._reads_only_routing_claims(call) or self._verified_later(call, scope)):
+                return
+            self.add("ARCH110", call, reason)
+        elif callee in UNVERIFIED_CLAIMS:
+            if not self._reads_only_routing_claims(call):
+                self.add(
+                    "ARCH110", call, f"`{callee.rsplit('.', 1)[-1]}` returns the claims without checking the signature."
+                )
+        elif callee in PYTHON_JWT_PROCESS:
+            if not any(c in PYTHON_JWT_VERIFY for c in scope.calls):
+                self.add("ARCH110", call, "`process_jwt` only parses the token; `verify_jwt` is never called here.")
+        elif callee in AUTHLIB_TOKEN_CTORS:
+            algorithms = call.args[0] if call.args else None
+            if algorithms is not None and (
+                self._allows_none(algorithms) or (isinstance(algorithms, ast.Constant) and algorithms.value == "none")
+            ):
+                self.add("ARCH110", call, "Algorithm 'none' accepts unsigned tokens.")
+        elif callee in AUTHLIB_DECODERS or self._authlib_instance_decode(call):
+            self._authlib_claims(call, scope)
+
+    def _authlib_instance_decode(self, call: ast.Call) -> bool:
+        """``decode`` on a module-level ``JsonWebToken([...])`` instance."""
+        return (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "decode"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in self.authlib_tokens
+        )
+
+    def _authlib_claims(self, call: ast.Call, scope: _Scope) -> None:
+        """authlib verifies the signature in ``decode`` but checks exp/nbf/iss/aud only in ``claims.validate()``."""
+        parent = self.parents.get(call)
+        name: str | None = None
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            name = parent.targets[0].id
+        if name is not None and scope.node is not None:
+            for node in self._own(scope.node):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "validate"
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == name
+                ):
+                    return
+        elif isinstance(parent, ast.Attribute) and parent.attr == "validate":
+            return
+        self.add("ARCH143", call, "`claims.validate()` is never called on the decoded claims.")
+
+
+def check_crypto(view: ModuleView) -> list[RawFinding]:
+    """ARCH110, ARCH140, ARCH141 and ARCH143 over one module."""
+    return _Walker(view).run()

@@ -111,7 +111,8 @@ def is_test_path(path: str) -> bool:
 
 _PLACEHOLDER = re.compile(
     r"[<>{}]|\$\{|\$\(|%\(|^\$|^\*+$|^x+$|^\.+$|example|placeholder|redacted|your[-_ ]|replace[-_ ]?me|"
-    r"^(none|null|nil|undefined|todo|tbd|fixme)$",
+    r"^(none|null|nil|undefined|todo|tbd|fixme|string|str|text|integer|int|bool|boolean|number|hidden|required|"
+    r"optional|masked|write_?only|password_?input)$",
     re.IGNORECASE,
 )
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -155,10 +156,14 @@ AUTHLIB_DECODERS = _words("authlib.jose.jwt.decode authlib.jose.JsonWebToken.dec
 AUTHLIB_TOKEN_CTORS = _words("authlib.jose.JsonWebToken authlib.jose.rfc7519.JsonWebToken")
 PYTHON_JWT_PROCESS = _words("python_jwt.process_jwt jwt.process_jwt")
 PYTHON_JWT_VERIFY = _words("python_jwt.verify_jwt jwt.verify_jwt")
+JWT_ENCODERS = _words("jwt.encode jose.jwt.encode jwt.api_jwt.encode")
 JWT_KEYED = _words("jwt.encode jwt.decode jose.jwt.encode jose.jwt.decode jwt.api_jwt.encode")
 # Claims that are read from an unverified token only to find the key for the verified decode.
 ROUTING_CLAIMS = _words("iss kid alg typ tid jku x5u aud")
-LOGIN_METHODS = _words("login")
+LOGIN_METHODS = _words("login simple_bind_s simple_bind bind_s")
+BASIC_AUTH_CTORS = _words("HTTPBasicAuth HTTPDigestAuth BasicAuth HTTPProxyAuth")
+_DSN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd)\s*=\s*([^\s;'\"]+)", re.IGNORECASE)
+_SETTINGS_BASES = ("BaseSettings", "Settings")
 AUTH_SCHEMES = ("Bearer ", "Basic ", "Token ", "token ", "bearer ")
 
 
@@ -181,6 +186,8 @@ class _Walker:
         self.findings: list[RawFinding] = []
         self.stmt_of: dict[ast.AST, ast.stmt] = {}
         self.authlib_tokens: set[str] = set()
+        self.random_instances: set[str] = set()
+        self.dicts: dict[str, ast.Dict] = {}
 
     # ----------------------------------------------------------------- names
 
@@ -222,6 +229,12 @@ class _Walker:
         if is_test_path(self.view.path):
             return []
         self._collect()
+        for node in self.parents:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if isinstance(node.value, ast.Call) and self.qualname(node.value.func) == "random.Random":
+                    self.random_instances.add(node.targets[0].id)
+                elif isinstance(node.value, ast.Dict):
+                    self.dicts[node.targets[0].id] = node.value
         for stmt in self.view.tree.body:
             if (
                 isinstance(stmt, ast.Assign)
@@ -285,6 +298,13 @@ class _Walker:
                 return callee
             if callee == "uuid.uuid1":
                 return callee
+            if (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr in RANDOM_FUNCS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in self.random_instances
+            ):
+                return f"{node.func.value.id}.{node.func.attr} (a `random.Random`)"
             if callee.startswith(HASHERS) and any(
                 isinstance(sub, ast.Call) and self.qualname(sub.func) in TIME_SOURCES
                 for arg in node.args
@@ -324,8 +344,21 @@ class _Walker:
                 continue
             if token_name(name):
                 self._token_value(node.value, node, f"it is stored in `{name}`")
-            if secret_name(name) and isinstance(node.value, ast.Constant) and weak_secret_value(node.value.value):
+            if (
+                secret_name(name)
+                and isinstance(node.value, ast.Constant)
+                and weak_secret_value(node.value.value)
+                and not self._settings_default(node)
+            ):
                 self.add("ARCH141", node, f"`{name}` is set to a literal.")
+
+    def _settings_default(self, node: ast.AST) -> bool:
+        """A field default of a pydantic ``BaseSettings`` class: read from the environment first, like
+        ``os.environ.get(name, default)``, which this rule leaves alone too."""
+        owner = self.parents.get(node)
+        return isinstance(owner, ast.ClassDef) and any(
+            (dotted(base) or "").rsplit(".", 1)[-1].endswith(_SETTINGS_BASES) for base in owner.bases
+        )
 
     def _dict(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values, strict=True):
@@ -383,6 +416,29 @@ class _Walker:
             and weak_secret_value(call.args[1].value)
         ):
             self.add("ARCH141", call, f"The password given to `.{call.func.attr}()` is a literal.")
+        short = callee.rsplit(".", 1)[-1]
+        if short in BASIC_AUTH_CTORS and len(call.args) >= 2:
+            password = call.args[1]
+            if isinstance(password, ast.Constant) and weak_secret_value(password.value):
+                self.add("ARCH141", call, f"The password given to `{short}()` is a literal.")
+        if callee == "hmac.new" and call.args:
+            key = call.args[0]
+            if isinstance(key, ast.Constant) and weak_secret_value(key.value):
+                self.add("ARCH141", call, "The HMAC key is a literal.")
+        if short.endswith("connect") or short in ("create_engine", "Connection", "create_pool"):
+            for arg in call.args[:1]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    match = _DSN_PASSWORD.search(arg.value)
+                    if match and weak_secret_value(match.group(1)):
+                        self.add("ARCH141", call, "The connection string holds a literal password.")
+        if (
+            short == "set_cookie"
+            and len(call.args) >= 2
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+            and token_name(call.args[0].value)
+        ):
+            self._token_value(call.args[1], call, f"it is set as the `{call.args[0].value}` cookie")
         if callee in JWT_KEYED and len(call.args) >= 2:
             key = call.args[1]
             if isinstance(key, ast.Constant) and weak_secret_value(key.value):
@@ -418,8 +474,9 @@ class _Walker:
         for kw in call.keywords:
             if kw.arg == "verify" and isinstance(kw.value, ast.Constant) and kw.value.value is False:
                 return "`verify=False` skips the signature check."
-            if kw.arg == "options" and isinstance(kw.value, ast.Dict):
-                for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+            options = self.dicts.get(kw.value.id) if isinstance(kw.value, ast.Name) else kw.value
+            if kw.arg == "options" and isinstance(options, ast.Dict):
+                for key, value in zip(options.keys, options.values, strict=True):
                     if (
                         isinstance(key, ast.Constant)
                         and key.value == "verify_signature"
@@ -429,6 +486,9 @@ class _Walker:
                         return "`verify_signature: False` skips the signature check."
             if kw.arg == "algorithms" and self._allows_none(kw.value):
                 return "Algorithm 'none' accepts unsigned tokens."
+        key = call.args[1] if len(call.args) >= 2 else next((k.value for k in call.keywords if k.arg == "key"), None)
+        if isinstance(key, ast.Constant) and key.value in ("", b""):
+            return "An empty key lets anyone sign a token that passes this check."
         return None
 
     @staticmethod
@@ -438,7 +498,13 @@ class _Walker:
         )
 
     def _jwt(self, call: ast.Call, callee: str, scope: _Scope) -> None:
-        if callee in PYJWT_DECODERS:
+        if callee in JWT_ENCODERS:
+            algorithm = next((k.value for k in call.keywords if k.arg == "algorithm"), None)
+            if algorithm is None and len(call.args) >= 3:
+                algorithm = call.args[2]
+            if isinstance(algorithm, ast.Constant) and str(algorithm.value).lower() == "none":
+                self.add("ARCH110", call, "`algorithm='none'` issues unsigned tokens that anyone can forge.")
+        elif callee in PYJWT_DECODERS:
             reason = self._unverified_reason(call)
             if reason is None:
                 return

@@ -134,18 +134,77 @@ def _single_set(op: Any, av: Any) -> frozenset[int] | None:
     return _charset(op, av)
 
 
+def _one_char(branch: list[tuple[Any, Any]]) -> frozenset[int] | None:
+    """The characters an alternative matches as a one-character string (``aa?`` matches ``a``), if any."""
+    seq = _flatten(branch)
+    required = [(op, av) for op, av in seq if not _can_be_empty(op, av)]
+    if len(required) > 1:
+        return None
+    if not required:
+        sets = [_single_set(op, av) for op, av in seq if _is_repeat(op) and av[1] >= 1]
+        return sets[0] if len(seq) == 1 and sets else None
+    op, av = required[0]
+    if _is_repeat(op) and av[0] > 1:
+        return None
+    return _single_set(op, av)
+
+
+_LENGTH_CAP = 4
+
+
+def _x_lengths(seq: list[tuple[Any, Any]], x: int) -> frozenset[int] | None:
+    """Lengths (capped) of the strings made only of character ``x`` that ``seq`` matches; None if none."""
+    c = _sre_const
+    total: frozenset[int] = frozenset({0})
+    for op, av in seq:
+        piece: set[int] | frozenset[int] | None
+        if op is c.BRANCH:
+            options = [_x_lengths(_flatten(list(branch)), x) for branch in av[1]]
+            found = [o for o in options if o is not None]
+            piece = frozenset().union(*found) if found else None
+        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            piece = {0}
+        else:
+            chars = _single_set(op, av)
+            if chars is None:
+                return None
+            low, high = (av[0], av[1]) if _is_repeat(op) else (1, 1)
+            if x in chars:
+                piece = set(range(min(low, _LENGTH_CAP), min(high, _LENGTH_CAP) + 1))
+            else:
+                piece = {0} if low == 0 else None
+        if piece is None:
+            return None
+        total = frozenset(min(a + b, _LENGTH_CAP + 1) for a in total for b in piece)
+    return total
+
+
+def _uniform_variable(seq: list[tuple[Any, Any]]) -> bool:
+    """One character can be matched in runs of two different lengths (``a(|a?)`` from ``a|aa?``, ``\\d{1,3}``)."""
+    candidates: set[int] = set()
+    for op, av in seq:
+        chars = _single_set(op, av)
+        if chars:
+            candidates.add(min(chars))
+            candidates.update(ch for ch in (97, 48, 32, 45, 46) if ch in chars)
+    for x in candidates:
+        lengths = _x_lengths(seq, x)
+        if lengths is not None and len(lengths - {0}) >= 2:
+            return True
+    return False
+
+
 def _ambiguous_body(body: list[tuple[Any, Any]]) -> bool:
     """True when one run of characters can be split between iterations of the enclosing repeat in many ways."""
     c = _sre_const
     seq = _flatten(body)
     if len(seq) == 1 and seq[0][0] is c.BRANCH:
-        sets = [
-            _single_set(*_flatten(list(branch))[0]) if len(_flatten(list(branch))) == 1 else None
-            for branch in seq[0][1][1]
-        ]
-        known = [s for s in sets if s]
-        if len(known) == len(sets) and any(a & b for i, a in enumerate(known) for b in known[i + 1 :]):
-            return True  # (\w|\d)+, (a|a)*, (.|\s)*
+        sets = [_one_char(list(branch)) for branch in seq[0][1][1]]
+        known = [found for found in sets if found]
+        if any(a & b for i, a in enumerate(known) for b in known[i + 1 :]):
+            return True  # (.|\s)*, (a|aa?)*, (\d|\d\d)+: one character matched by two alternatives
+    if _uniform_variable(seq):
+        return True
     for index, (op, av) in enumerate(seq):
         if not (_is_repeat(op) and av[1] == _sre_const.MAXREPEAT):
             continue

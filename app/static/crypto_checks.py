@@ -39,7 +39,10 @@ __all__ = ["check_crypto", "is_test_path", "name_words", "secret_name", "token_n
 # ------------------------------------------------------------------------------------- names
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing|fixtures|docs?|examples?|samples?|doctests?|demos?)/"
+    r"|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$"
+)
 
 # A value that becomes one of these is a secret: predictable randomness is a vulnerability there.
 TOKEN_WORDS = _words(
@@ -56,6 +59,10 @@ TOKEN_PAIRS: dict[str, frozenset[str]] = {
     "link": _words("reset magic invite invitation activation login"),
     "id": _words("session"),
 }
+# Where even a unique-but-guessable value (``uuid.uuid1``: time and MAC address) is a vulnerability.
+STRONG_SECRET_WORDS = _words(
+    "password passwd reset otp csrf xsrf secret apikey nonce salt invite invitation activation"
+)
 # Names that describe a token without being one (sizes, counts, timings, ML vocabulary).
 NOT_A_TOKEN = _words(
     "ids idx index count counts num number len length size max min limit budget prob probs probability "
@@ -103,7 +110,7 @@ def secret_name(name: str) -> bool:
 
 
 def is_test_path(path: str) -> bool:
-    """A test, fixture or conftest module."""
+    """A test, fixture, conftest, documentation, example or sample module: dummy credentials live there."""
     return bool(_TEST_PATH.search(path.replace("\\", "/")))
 
 
@@ -116,10 +123,12 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
+_IMPORT_PATH = re.compile(r"\.?[\w.]+:[\w.]+|\.[\w.]+")
 _MAX_WEAK_CHARS = 40  # longer values are credential-shaped: ARCH112's detectors own them
 
 
-def weak_secret_value(value: object) -> bool:
+def weak_secret_value(value: object, name: str = "") -> bool:
     """True for a short literal that can only be a real (weak) secret: not empty, a placeholder, a name or text."""
     if isinstance(value, bytes):
         try:
@@ -134,6 +143,10 @@ def weak_secret_value(value: object) -> bool:
     if any(ch.isspace() for ch in text) or _PLACEHOLDER.search(text):
         return False
     if _ENV_NAME.fullmatch(text) and "_" in text:  # "SECRET_KEY": the name of a variable
+        return False
+    if _IDENTIFIER.fullmatch(text) or _IMPORT_PATH.fullmatch(text):  # "api_token", "pkg.mod:Class"
+        return False
+    if name and name_words(text) == name_words(name):  # {"password": "password"}: a field map
         return False
     if text.startswith(("/", "./", "~")) or "://" in text or text.endswith((".pem", ".key", ".json", ".txt")):
         return False
@@ -251,7 +264,7 @@ class _Walker:
                 elif isinstance(node, ast.Assign | ast.AnnAssign):
                     self._assign(node, scope)
                 elif isinstance(node, ast.Return) and node.value is not None and token_name(scope.name):
-                    self._token_value(node.value, node, f"`{scope.name}()` returns it")
+                    self._token_value(node.value, node, f"`{scope.name}()` returns it", scope.name)
                 elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                     self._defaults(node)
                 elif isinstance(node, ast.Dict):
@@ -285,7 +298,7 @@ class _Walker:
 
     # ------------------------------------------------------------ randomness
 
-    def _weak_source(self, expr: ast.expr) -> str | None:
+    def _weak_source(self, expr: ast.expr, strong: bool) -> str | None:
         """The predictable generator inside ``expr`` (``random.choice``, ...), if any."""
         for node in ast.walk(expr):
             if not isinstance(node, ast.Call):
@@ -296,7 +309,7 @@ class _Walker:
                 return callee
             if module in ("numpy.random", "np.random") and func in NUMPY_RANDOM_FUNCS:
                 return callee
-            if callee == "uuid.uuid1":
+            if callee == "uuid.uuid1" and strong:  # unique, not secret: fine for ids and lock tokens
                 return callee
             if (
                 isinstance(node.func, ast.Attribute)
@@ -313,10 +326,10 @@ class _Walker:
                 return f"{callee} of the current time"
         return None
 
-    def _token_value(self, value: ast.expr, node: ast.AST, where: str) -> None:
+    def _token_value(self, value: ast.expr, node: ast.AST, where: str, name: str) -> None:
         if isinstance(value, ast.Compare):
             return
-        source = self._weak_source(value)
+        source = self._weak_source(value, bool(STRONG_SECRET_WORDS & set(name_words(name))))
         if source is not None:
             self.add("ARCH140", node, f"`{source}` is predictable and {where}, so it is used as a secret.")
 
@@ -343,11 +356,11 @@ class _Walker:
             if name is None:
                 continue
             if token_name(name):
-                self._token_value(node.value, node, f"it is stored in `{name}`")
+                self._token_value(node.value, node, f"it is stored in `{name}`", name)
             if (
                 secret_name(name)
                 and isinstance(node.value, ast.Constant)
-                and weak_secret_value(node.value.value)
+                and weak_secret_value(node.value.value, name)
                 and not self._settings_default(node)
             ):
                 self.add("ARCH141", node, f"`{name}` is set to a literal.")
@@ -365,10 +378,10 @@ class _Walker:
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 continue
             if token_name(key.value):
-                self._token_value(value, value, f"it is stored under `{key.value!r}`")
+                self._token_value(value, value, f"it is stored under `{key.value!r}`", key.value)
             if not isinstance(value, ast.Constant):
                 continue
-            if secret_name(key.value) and weak_secret_value(value.value):
+            if secret_name(key.value) and weak_secret_value(value.value, key.value):
                 self.add("ARCH141", value, f"`{key.value!r}` is given a literal.")
             elif key.value.lower() in ("authorization", "proxy-authorization") and isinstance(value.value, str):
                 scheme = next((s for s in AUTH_SCHEMES if value.value.startswith(s)), None)
@@ -382,7 +395,7 @@ class _Walker:
         pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
         for arg, default in pairs:
-            if secret_name(arg.arg) and isinstance(default, ast.Constant) and weak_secret_value(default.value):
+            if secret_name(arg.arg) and isinstance(default, ast.Constant) and weak_secret_value(default.value, arg.arg):
                 self.findings.append(
                     RawFinding(
                         "ARCH141",
@@ -400,8 +413,8 @@ class _Walker:
             if kw.arg is None:
                 continue
             if token_name(kw.arg):
-                self._token_value(kw.value, call, f"it is passed as `{kw.arg}=`")
-            if secret_name(kw.arg) and isinstance(kw.value, ast.Constant) and weak_secret_value(kw.value.value):
+                self._token_value(kw.value, call, f"it is passed as `{kw.arg}=`", kw.arg)
+            if secret_name(kw.arg) and isinstance(kw.value, ast.Constant) and weak_secret_value(kw.value.value, kw.arg):
                 if not callee.startswith(("os.environ", "os.getenv")):
                     self.add("ARCH141", call, f"`{kw.arg}=` is a literal.")
             elif kw.arg == "auth" and isinstance(kw.value, ast.Tuple) and len(kw.value.elts) == 2:
@@ -438,7 +451,8 @@ class _Walker:
             and isinstance(call.args[0].value, str)
             and token_name(call.args[0].value)
         ):
-            self._token_value(call.args[1], call, f"it is set as the `{call.args[0].value}` cookie")
+            cookie = call.args[0].value
+            self._token_value(call.args[1], call, f"it is set as the `{cookie}` cookie", cookie)
         if callee in JWT_KEYED and len(call.args) >= 2:
             key = call.args[1]
             if isinstance(key, ast.Constant) and weak_secret_value(key.value):

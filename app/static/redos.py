@@ -217,28 +217,47 @@ def _ambiguous_body(body: list[tuple[Any, Any]]) -> bool:
     return False
 
 
-def _find_nested(items: Any) -> bool:
+def _always_matches(op: Any, av: Any) -> bool:
+    """True for a piece that matches (the empty string) wherever it is tried: it can never make a match fail."""
     c = _sre_const
-    for op, av in items:
+    if _is_repeat(op):
+        return bool(av[0] == 0)
+    if op is c.SUBPATTERN:
+        return all(_always_matches(o, a) for o, a in av[-1])
+    if op is c.BRANCH:
+        return any(all(_always_matches(o, a) for o, a in branch) for branch in av[1])
+    return False
+
+
+def _find_nested(items: Any, tail_fails: bool) -> bool:
+    """An ambiguous repeat followed by something that can fail (only then does the engine backtrack into it)."""
+    c = _sre_const
+    items = list(items)
+    for index, (op, av) in enumerate(items):
+        after = tail_fails or not all(_always_matches(o, a) for o, a in items[index + 1 :])
         if _is_repeat(op):
             outer_max = av[1]
-            if (outer_max == c.MAXREPEAT or outer_max >= _BIG_REPEAT) and _ambiguous_body(list(av[2])):
+            big = outer_max == c.MAXREPEAT or outer_max >= _BIG_REPEAT
+            if after and big and _ambiguous_body(list(av[2])):
                 return True
-            if _find_nested(av[2]):
+            if _find_nested(av[2], after):
                 return True
         elif op is c.SUBPATTERN:
-            if _find_nested(av[-1]):
+            if _find_nested(av[-1], after):
                 return True
         elif op is c.BRANCH:
-            if any(_find_nested(branch) for branch in av[1]):
+            if any(_find_nested(branch, after) for branch in av[1]):
                 return True
-        elif op in (c.ASSERT, c.ASSERT_NOT) and _find_nested(av[1]):
+        elif op in (c.ASSERT, c.ASSERT_NOT) and _find_nested(av[1], False):
             return True
     return False
 
 
-def nested_quantifier(pattern: str | bytes, flags: int = 0) -> bool:
-    """True when the pattern has a repeat that backtracks exponentially (or polynomially) on a near-miss."""
+def nested_quantifier(pattern: str | bytes, flags: int = 0, *, whole: bool = False) -> bool:
+    """True when the pattern has a repeat that backtracks exponentially (or polynomially) on a near-miss.
+
+    ``whole``: the pattern must match the whole input (``fullmatch``), so its end can fail too.
+    """
     if _sre_parse is None or len(pattern) > MAX_PATTERN_CHARS:
         return False
     try:
@@ -246,7 +265,7 @@ def nested_quantifier(pattern: str | bytes, flags: int = 0) -> bool:
     except Exception:  # noqa: BLE001 - any parser error: not our finding
         return False
     try:
-        return _find_nested(parsed)
+        return _find_nested(parsed, whole)
     except (RecursionError, IndexError, TypeError, ValueError):
         return False
 
@@ -427,7 +446,7 @@ class _Walker:
         span = statement_span(stmt, call.lineno, call.end_lineno or call.lineno)
         text = self._constant(pattern)
         if text is not None:
-            if nested_quantifier(text, self._flags(call, func)):
+            if nested_quantifier(text, self._flags(call, func), whole=func == "fullmatch"):
                 self.findings.append(
                     RawFinding("ARCH142", call.lineno, span, "This pattern nests a repeat inside a repeat.")
                 )

@@ -238,7 +238,8 @@ def _find_nested(items: Any, tail_fails: bool) -> bool:
         if _is_repeat(op):
             outer_max = av[1]
             big = outer_max == c.MAXREPEAT or outer_max >= _BIG_REPEAT
-            if after and big and _ambiguous_body(list(av[2])):
+            # a repeat that needs several iterations can fail by itself: (.*a){20} on 19 a's
+            if (after or av[0] >= 2) and big and _ambiguous_body(list(av[2])):
                 return True
             if _find_nested(av[2], after):
                 return True

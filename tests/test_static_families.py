@@ -40,7 +40,8 @@ RANDOM_FLAGGED = [
 ]
 RANDOM_QUIET = [
     "import secrets\ndef make_reset_token():\n    return secrets.token_urlsafe(32)\n",
-    "import random\ndef make_reset_token():\n    return ''.join(random.SystemRandom().choice('ab') for _ in range(9))\n",
+    "import random\ndef make_reset_token():\n"
+    "    return ''.join(random.SystemRandom().choice('ab') for _ in range(9))\n",
     "import random\ndef backoff(n):\n    return 2**n * random.uniform(0.5, 1.5)\n",
     "import random\ndef f(vocab):\n    tokens = random.choices(vocab, k=10)\n    return tokens\n",
     "import random\ndef f():\n    max_new_tokens = random.randint(1, 512)\n    return max_new_tokens\n",
@@ -165,7 +166,8 @@ JWT_QUIET = [
     "import jwt\ndef f(t, keys):\n    u = jwt.decode(t, options={'verify_signature': False})\n"
     "    return jwt.decode(t, keys[u['kid']], algorithms=['RS256'])\n",
     "import jwt\ndef f(t):\n    return jwt.get_unverified_header(t)['kid']\n",
-    "import python_jwt as pj\ndef f(t, k):\n    h, c = pj.process_jwt(t)\n    pj.verify_jwt(t, k, ['RS256'])\n    return c\n",
+    "import python_jwt as pj\ndef f(t, k):\n    h, c = pj.process_jwt(t)\n"
+    "    pj.verify_jwt(t, k, ['RS256'])\n    return c\n",
     "from authlib.jose import jwt\ndef f(t, k):\n    c = jwt.decode(t, k)\n    c.validate()\n    return c\n",
     "import jwt\ndef f(p, k):\n    return jwt.encode(p, k, algorithm='RS256')\n",
 ]
@@ -254,11 +256,13 @@ USER_PATTERN_FLAGGED = [
     "import re\n@api.get('/t')\nasync def t(prefix: str):\n    return re.compile(prefix + '.*')\n",
     "import re\n@api.get('/h')\nasync def h(term: str, text: str):\n    return re.sub(f'({term})', 'x', text)\n",
     "import re\ndef view(request):\n    return re.findall(request.GET['q'], 'abc')\n",
-    "import re\nfrom aiohttp import web\nasync def h(request: web.Request):\n    return re.match(request.query['m'], 'a')\n",
+    "import re\nfrom aiohttp import web\nasync def h(request: web.Request):\n"
+    "    return re.match(request.query['m'], 'a')\n",
     "import re\n@app.post('/s')\nasync def s(req: StopRequest):\n    return re.split(req.stop, req.text)\n",
 ]
 USER_PATTERN_QUIET = [
-    "import re\nfrom flask import request\n@app.get('/g')\ndef g():\n    return re.search(re.escape(request.args['p']), 'x')\n",
+    "import re\nfrom flask import request\n@app.get('/g')\ndef g():\n"
+    "    return re.search(re.escape(request.args['p']), 'x')\n",
     "import re\nP = {'a': r'\\d+'}\nfrom flask import request\n@app.get('/g')\ndef g():\n"
     "    return re.compile(P[request.args['k']])\n",
     "import re\n@api.get('/h')\nasync def h(term: str, text: str):\n    return re.sub('x', term, text)\n",

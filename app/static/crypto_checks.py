@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.static.checks import RawFinding
 from app.static.facts import child_nodes, dotted, statement_span
@@ -38,6 +37,8 @@ __all__ = ["check_crypto", "is_test_path", "name_words", "secret_name", "token_n
 
 # ------------------------------------------------------------------------------------- names
 
+# A cheap first test: every name either predicate accepts contains one of these.
+_INTERESTING = re.compile(r"tok|secret|pass|pw|otp|nonce|salt|srf|key|pin|cred|sid|session|code|link", re.IGNORECASE)
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|fixtures|docs?|examples?|samples?|doctests?|demos?)/"
@@ -84,6 +85,8 @@ def name_words(name: str) -> list[str]:
 
 def token_name(name: str) -> bool:
     """True when a name says its value is a token, secret or one-time code."""
+    if not _INTERESTING.search(name):
+        return False
     words = name_words(name)
     if not words or NOT_A_TOKEN & set(words):
         return False
@@ -95,6 +98,8 @@ def token_name(name: str) -> bool:
 
 def secret_name(name: str) -> bool:
     """True when a name's last word says it holds a password, a secret or a secret key."""
+    if not _INTERESTING.search(name):
+        return False
     words = name_words(name)
     if not words:
         return False
@@ -182,11 +187,14 @@ AUTH_SCHEMES = ("Bearer ", "Basic ", "Token ", "token ", "bearer ")
 
 @dataclass
 class _Scope:
-    """The function being walked: its name and the calls made in it (for verify-after-decode checks)."""
+    """The function being walked (the module at the top): its name and node."""
 
     name: str
-    node: ast.AST | None
-    calls: list[str] = field(default_factory=list)
+    node: ast.AST
+
+
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias})
+_NEEDS_PARENT = frozenset({ast.Call, ast.Attribute, ast.Assign, ast.AnnAssign})
 
 
 class _Walker:
@@ -197,7 +205,7 @@ class _Walker:
         self.aliases: dict[str, str] = {}
         self.parents: dict[ast.AST, ast.AST] = {}
         self.findings: list[RawFinding] = []
-        self.stmt_of: dict[ast.AST, ast.stmt] = {}
+        self._stmt: ast.stmt | None = None
         self.authlib_tokens: set[str] = set()
         self.random_instances: set[str] = set()
         self.dicts: dict[str, ast.Dict] = {}
@@ -212,27 +220,17 @@ class _Walker:
             return f"{base}.{rest}" if rest else base
         return name
 
-    def _collect(self) -> None:
-        queue: deque[tuple[ast.AST, ast.stmt | None]] = deque([(self.view.tree, None)])
-        while queue:  # breadth first: a function's own import overrides the module's one of the same name
-            node, stmt = queue.popleft()
-            if isinstance(node, ast.stmt):
-                stmt = node
-            if stmt is not None:
-                self.stmt_of[node] = stmt
-            for child in child_nodes(node):
-                self.parents[child] = node
-                queue.append((child, stmt))
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    top = alias.name.partition(".")[0]
-                    self.aliases[alias.asname or top] = alias.name if alias.asname else top
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:
-                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.partition(".")[0]
+                self.aliases[alias.asname or top] = alias.name if alias.asname else top
+        elif node.module and node.level == 0:
+            for alias in node.names:
+                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
     def add(self, rule: str, node: ast.AST, detail: str) -> None:
-        stmt = self.stmt_of.get(node)
+        stmt: ast.stmt | None = self._stmt
         line = getattr(node, "lineno", 1)
         end = getattr(node, "end_lineno", None) or line
         span = statement_span(stmt, line, end) if stmt is not None else (line, end)
@@ -241,43 +239,57 @@ class _Walker:
     def run(self) -> list[RawFinding]:
         if is_test_path(self.view.path):
             return []
-        self._collect()
-        for node in self.parents:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                if isinstance(node.value, ast.Call) and self.qualname(node.value.func) == "random.Random":
-                    self.random_instances.add(node.targets[0].id)
-                elif isinstance(node.value, ast.Dict):
-                    self.dicts[node.targets[0].id] = node.value
-        for stmt in self.view.tree.body:
-            if (
-                isinstance(stmt, ast.Assign)
-                and isinstance(stmt.value, ast.Call)
-                and self.qualname(stmt.value.func) in AUTHLIB_TOKEN_CTORS
-            ):
-                self.authlib_tokens.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
-        for scope_node, name in self._functions():
-            calls = [self.qualname(n.func) for n in self._own(scope_node) if isinstance(n, ast.Call)]
-            scope = _Scope(name, scope_node, calls)
-            for node in self._own(scope_node):
-                if isinstance(node, ast.Call):
-                    self._call(node, scope)
-                elif isinstance(node, ast.Assign | ast.AnnAssign):
-                    self._assign(node, scope)
-                elif isinstance(node, ast.Return) and node.value is not None and token_name(scope.name):
+        tree = self.view.tree
+        for first in tree.body:  # module imports first; a function's own imports are read where they are
+            if isinstance(first, ast.Import | ast.ImportFrom):
+                self._import(first)
+        module = _Scope("", tree)
+        # One depth-first pass in source order: (node, its parent, its statement, its function).
+        stack: list[tuple[ast.AST, ast.AST | None, ast.stmt | None, _Scope]] = [
+            (top, tree, top, module) for top in reversed(tree.body)
+        ]
+        parents = self.parents
+        while stack:
+            node, parent, stmt, scope = stack.pop()
+            if parent is not None and type(node) in _NEEDS_PARENT:
+                parents[node] = parent
+            if isinstance(node, ast.stmt):
+                stmt = node
+            self._stmt = stmt
+            inner = scope
+            if isinstance(node, ast.Call):
+                self._call(node, scope)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                self._remember(node)
+                self._assign(node, scope)
+            elif isinstance(node, ast.Dict):
+                self._dict(node)
+            elif isinstance(node, ast.Return):
+                if node.value is not None and token_name(scope.name):
                     self._token_value(node.value, node, f"`{scope.name}()` returns it", scope.name)
-                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                    self._defaults(node)
-                elif isinstance(node, ast.Dict):
-                    self._dict(node)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                self._defaults(node)
+                inner = _Scope(getattr(node, "name", ""), node)
+            elif isinstance(node, ast.Import | ast.ImportFrom) and scope is not module:
+                self._import(node)
+            stack.extend(
+                (child, node, stmt, inner) for child in reversed(child_nodes(node)) if type(child) not in _LEAVES
+            )
         return self.findings
 
-    def _functions(self) -> Iterator[tuple[ast.AST, str]]:
-        yield self.view.tree, ""
-        for node in self.parents:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                yield node, node.name
-            elif isinstance(node, ast.Lambda):
-                yield node, ""
+    def _remember(self, node: ast.Assign | ast.AnnAssign) -> None:
+        """``rng = random.Random()``, ``OPTIONS = {...}``, ``jwt = JsonWebToken([...])``: used further down."""
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            return
+        name, value = node.targets[0].id, node.value
+        if isinstance(value, ast.Dict):
+            self.dicts[name] = value
+        elif isinstance(value, ast.Call):
+            ctor = self.qualname(value.func)
+            if ctor == "random.Random":
+                self.random_instances.add(name)
+            elif ctor in AUTHLIB_TOKEN_CTORS:
+                self.authlib_tokens.add(name)
 
     def _own(self, scope: ast.AST) -> Iterator[ast.AST]:
         """Nodes of this scope; a nested def is yielded (for its defaults) but not entered."""
@@ -531,7 +543,8 @@ class _Walker:
                     "ARCH110", call, f"`{callee.rsplit('.', 1)[-1]}` returns the claims without checking the signature."
                 )
         elif callee in PYTHON_JWT_PROCESS:
-            if not any(c in PYTHON_JWT_VERIFY for c in scope.calls):
+            calls = (self.qualname(n.func) for n in self._own(scope.node) if isinstance(n, ast.Call))
+            if not any(c in PYTHON_JWT_VERIFY for c in calls):
                 self.add("ARCH110", call, "`process_jwt` only parses the token; `verify_jwt` is never called here.")
         elif callee in AUTHLIB_TOKEN_CTORS:
             algorithms = call.args[0] if call.args else None

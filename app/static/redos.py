@@ -274,6 +274,22 @@ def nested_quantifier(pattern: str | bytes, flags: int = 0, *, whole: bool = Fal
 # --------------------------------------------------------------------------------- the walk
 
 
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without entering expressions (imports are statements)."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list):
+                for item in inner:
+                    if isinstance(item, ast.stmt):
+                        stack.append(item)
+                    elif isinstance(item, ast.ExceptHandler):
+                        stack.extend(item.body)
+
+
 class _Walker:
     """One pass over a module: import aliases, module string constants, then every regex call."""
 
@@ -293,7 +309,7 @@ class _Walker:
 
     def run(self) -> list[RawFinding]:
         tree = self.view.tree
-        for node in ast.walk(tree):
+        for node in _statements(tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name.partition(".")[0]] = (
@@ -351,7 +367,7 @@ class _Walker:
                         self._visit_expr(sub, stmt, tainted, request_names)
         if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            user = self._is_tainted(stmt.value, tainted, request_names)
+            user = bool(tainted or request_names) and self._is_tainted(stmt.value, tainted, request_names)
             for target in targets:
                 if isinstance(target, ast.Name):
                     (tainted.add if user else tainted.discard)(target.id)
@@ -437,7 +453,13 @@ class _Walker:
             stack.extend(child_nodes(node))
 
     def _check_call(self, call: ast.Call, stmt: ast.stmt, tainted: set[str], request_names: set[str]) -> None:
-        callee = self.qualname(call.func)
+        func_expr = call.func
+        if isinstance(func_expr, ast.Attribute):
+            if func_expr.attr not in REGEX_FUNCS:
+                return
+        elif not isinstance(func_expr, ast.Name) or func_expr.id not in self.aliases:
+            return
+        callee = self.qualname(func_expr)
         module, _, func = callee.rpartition(".")
         if module not in REGEX_MODULES or func not in REGEX_FUNCS:
             return

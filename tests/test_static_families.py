@@ -283,3 +283,19 @@ def test_escaped_or_table_patterns_are_not_flagged(source: str) -> None:
 
 def test_a_module_without_re_is_skipped() -> None:
     assert not rules("def f(p):\n    return compile(p, 'x', 'exec')\n")
+
+
+def test_a_bare_code_in_a_verification_function_is_a_secret() -> None:
+    source = "import random\ndef send_verification_email(user):\n    code = random.randint(100000, 999999)\n"
+    assert ("ARCH140", 3) in hits(source)
+    assert not rules("import random\ndef render_page(user):\n    code = random.randint(1, 5)\n")
+
+
+def test_options_built_with_dict_are_read() -> None:
+    source = "import jwt\ndef f(t):\n    return jwt.decode(t, options=dict(verify_signature=False))\n"
+    assert rules(source) == {"ARCH110"}
+
+
+def test_a_password_equal_to_its_name_is_still_a_weak_password() -> None:
+    assert rules("PASSWORD = 'password'\n") == {"ARCH141"}
+    assert not rules("ATTRIBUTE_MAP = {'password': 'password'}\n")

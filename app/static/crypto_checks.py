@@ -114,6 +114,18 @@ def secret_name(name: str) -> bool:
     return False
 
 
+_CONTEXT_NAMES = _words("code pin key digits")
+_AUTH_WORDS = _words(
+    "login signin signup register verify verification reset otp mfa confirm confirmation activate activation "
+    "invite authenticate password twofa passwordless magic"
+)
+
+
+def _auth_context(function_name: str) -> bool:
+    """A function whose name says it logs in, verifies, resets or invites: a bare ``code`` there is a secret."""
+    return bool(_AUTH_WORDS & set(name_words(function_name)))
+
+
 def is_test_path(path: str) -> bool:
     """A test, fixture, conftest, documentation, example or sample module: dummy credentials live there."""
     return bool(_TEST_PATH.search(path.replace("\\", "/")))
@@ -134,7 +146,10 @@ _MAX_WEAK_CHARS = 40  # longer values are credential-shaped: ARCH112's detectors
 
 
 def weak_secret_value(value: object, name: str = "") -> bool:
-    """True for a short literal that can only be a real (weak) secret: not empty, a placeholder, a name or text."""
+    """True for a short literal that can only be a real (weak) secret: not empty, a placeholder, a name or text.
+
+    ``name``: the dict key the value is stored under; a value that repeats it is a field map, not a secret.
+    """
     if isinstance(value, bytes):
         try:
             value = value.decode("ascii")
@@ -367,12 +382,12 @@ class _Walker:
             name = self._target_name(target)
             if name is None:
                 continue
-            if token_name(name):
+            if token_name(name) or (name.lower() in _CONTEXT_NAMES and _auth_context(scope.name)):
                 self._token_value(node.value, node, f"it is stored in `{name}`", name)
             if (
                 secret_name(name)
                 and isinstance(node.value, ast.Constant)
-                and weak_secret_value(node.value.value, name)
+                and weak_secret_value(node.value.value)
                 and not self._settings_default(node)
             ):
                 self.add("ARCH141", node, f"`{name}` is set to a literal.")
@@ -407,7 +422,7 @@ class _Walker:
         pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
         for arg, default in pairs:
-            if secret_name(arg.arg) and isinstance(default, ast.Constant) and weak_secret_value(default.value, arg.arg):
+            if secret_name(arg.arg) and isinstance(default, ast.Constant) and weak_secret_value(default.value):
                 self.findings.append(
                     RawFinding(
                         "ARCH141",
@@ -426,7 +441,7 @@ class _Walker:
                 continue
             if token_name(kw.arg):
                 self._token_value(kw.value, call, f"it is passed as `{kw.arg}=`", kw.arg)
-            if secret_name(kw.arg) and isinstance(kw.value, ast.Constant) and weak_secret_value(kw.value.value, kw.arg):
+            if secret_name(kw.arg) and isinstance(kw.value, ast.Constant) and weak_secret_value(kw.value.value):
                 if not callee.startswith(("os.environ", "os.getenv")):
                     self.add("ARCH141", call, f"`{kw.arg}=` is a literal.")
             elif kw.arg == "auth" and isinstance(kw.value, ast.Tuple) and len(kw.value.elts) == 2:
@@ -501,6 +516,11 @@ class _Walker:
             if kw.arg == "verify" and isinstance(kw.value, ast.Constant) and kw.value.value is False:
                 return "`verify=False` skips the signature check."
             options = self.dicts.get(kw.value.id) if isinstance(kw.value, ast.Name) else kw.value
+            if isinstance(options, ast.Call) and dotted(options.func) == "dict" and not options.args:
+                options = ast.Dict(
+                    keys=[ast.Constant(k.arg) for k in options.keywords if k.arg],
+                    values=[k.value for k in options.keywords if k.arg],
+                )
             if kw.arg == "options" and isinstance(options, ast.Dict):
                 for key, value in zip(options.keys, options.values, strict=True):
                     if (

@@ -299,3 +299,8 @@ def test_options_built_with_dict_are_read() -> None:
 def test_a_password_equal_to_its_name_is_still_a_weak_password() -> None:
     assert rules("PASSWORD = 'password'\n") == {"ARCH141"}
     assert not rules("ATTRIBUTE_MAP = {'password': 'password'}\n")
+
+
+def test_enum_members_and_camel_case_names_are_not_secrets() -> None:
+    assert not rules("import enum\nclass Scheme(enum.Enum):\n    password = 'pw-flow'\n    apiKey = 'apiKey'\n")
+    assert not rules("class Scheme:\n    apiKey = 'apiKey'\n")

@@ -140,7 +140,7 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
+_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+")  # snake_case, camelCase
 _IMPORT_PATH = re.compile(r"\.?[\w.]+:[\w.]+|\.[\w.]+")
 _MAX_WEAK_CHARS = 40  # longer values are credential-shaped: ARCH112's detectors own them
 
@@ -170,7 +170,7 @@ def weak_secret_value(value: object, name: str = "") -> bool:
         return False
     if text.startswith(("/", "./", "~")) or "://" in text or text.endswith((".pem", ".key", ".json", ".txt")):
         return False
-    return len(set(text)) > 1
+    return len(set(text)) > 1 and any(ch.isalnum() for ch in text)  # ":****" is a mask
 
 
 # ------------------------------------------------------------------------------------ libraries
@@ -197,6 +197,7 @@ LOGIN_METHODS = _words("login simple_bind_s simple_bind bind_s")
 BASIC_AUTH_CTORS = _words("HTTPBasicAuth HTTPDigestAuth BasicAuth HTTPProxyAuth")
 _DSN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd)\s*=\s*([^\s;'\"]+)", re.IGNORECASE)
 _SETTINGS_BASES = ("BaseSettings", "Settings")
+_ENUM_BASES = ("Enum", "Flag")  # members of an enum are labels, not secrets
 AUTH_SCHEMES = ("Bearer ", "Basic ", "Token ", "token ", "bearer ")
 
 
@@ -393,11 +394,11 @@ class _Walker:
                 self.add("ARCH141", node, f"`{name}` is set to a literal.")
 
     def _settings_default(self, node: ast.AST) -> bool:
-        """A field default of a pydantic ``BaseSettings`` class: read from the environment first, like
-        ``os.environ.get(name, default)``, which this rule leaves alone too."""
+        """A field default of a pydantic ``BaseSettings`` class (read from the environment first, like
+        ``os.environ.get(name, default)``, which this rule leaves alone too) or an enum member."""
         owner = self.parents.get(node)
         return isinstance(owner, ast.ClassDef) and any(
-            (dotted(base) or "").rsplit(".", 1)[-1].endswith(_SETTINGS_BASES) for base in owner.bases
+            (dotted(base) or "").rsplit(".", 1)[-1].endswith(_SETTINGS_BASES + _ENUM_BASES) for base in owner.bases
         )
 
     def _dict(self, node: ast.Dict) -> None:

@@ -3,8 +3,10 @@
 ARCH142 reads a constant pattern with the stdlib's own regex parser (``re._parser`` on 3.11+,
 ``sre_parse`` before) and flags a repeat whose body can match one run of characters in many ways:
 ``(a+)+``, ``(\\w+\\s?)*``, ``(.*a){20}`` (every other required piece of the body is covered by the
-inner repeat's characters) and ``(\\w|\\d)+`` (alternatives that match the same character). Patterns the
-parser rejects, or that need anything else to be slow, are left alone: precision before recall.
+inner repeat's characters), ``(a|aa?)*`` (one character matched in runs of two lengths) and ``(.|\\s)*``
+(alternatives that match the same character) -- but only when something after the repeat can fail (``$``, a
+literal, ``fullmatch``) or the repeat needs several iterations, since only then is it backtracked into.
+Patterns the parser rejects, or that need anything else to be slow, are left alone: precision before recall.
 
 ARCH144 is deliberately local: the pattern argument of an ``re``/``regex`` call contains a parameter of a
 route handler or a ``request.*`` value of the same function (directly or through a local assigned from

@@ -9,13 +9,16 @@ import pytest
 
 from app.review.models import Category, Severity
 from app.static.checks import check_module
+from app.static.engine import MODULE_CHECKS
+from app.static.module_view import ModuleView
 from app.static.rules import RULES, RULES_BY_ID
 
 
 def hits(source: str) -> list[tuple[str, int]]:
     """(rule id, line) for every own-rule hit in ``source``."""
     tree = ast.parse(textwrap.dedent(source))
-    return sorted({(f.rule_id, f.line) for f in check_module(tree)})
+    view = ModuleView(tree, "svc.py", source.split("\n"), frozenset())
+    return sorted({(f.rule_id, f.line) for check in MODULE_CHECKS for f in check(view)})
 
 
 def rule_ids(source: str) -> set[str]:
@@ -153,6 +156,25 @@ POSITIVE: list[tuple[str, str, int]] = [
         "        return None\n",
         5,
     ),
+    # ARCH115-ARCH118 (app/static/blocking.py, app/static/state_checks.py)
+    (
+        "ARCH115",
+        "import requests\ndef g(u):\n    return requests.get(u, timeout=3)\nasync def f(u):\n    return g(u)\n",
+        5,
+    ),
+    (
+        "ARCH118",
+        "import time\nfrom fastapi import FastAPI\napp = FastAPI()\ndef nap():\n    time.sleep(1)\n"
+        "@app.get('/')\nasync def root():\n    nap()\n",
+        8,
+    ),
+    (
+        "ARCH116",
+        "import os, threading\nclass C:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
+        "    def set(self, v):\n        with self._lock:\n            os.environ['X'] = v\n",
+        7,
+    ),
+    ("ARCH117", "def f(xs):\n    for x in xs:\n        if x:\n            xs.remove(x)\n", 4),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -309,6 +331,22 @@ NEGATIVE: list[tuple[str, str]] = [
         "        self._convert_error(exc)\n",
     ),
     ("ARCH114", "def f(x):\n    try:\n        x()\n    except:\n        pass\n"),
+    (
+        "ARCH115",
+        "import asyncio, requests\ndef g(u):\n    return requests.get(u, timeout=3)\n"
+        "async def f(u):\n    return await asyncio.to_thread(g, u)\n",
+    ),
+    (
+        "ARCH118",
+        "from fastapi import FastAPI\napp = FastAPI()\ndef norm(s):\n    return s.strip()\n"
+        "@app.get('/')\nasync def root(s: str):\n    return norm(s)\n",
+    ),
+    (
+        "ARCH116",
+        "import os, threading\n_L = threading.Lock()\nclass C:\n    def set(self, v):\n"
+        "        with _L:\n            os.environ['X'] = v\n",
+    ),
+    ("ARCH117", "def f(xs):\n    for x in list(xs):\n        if x:\n            xs.remove(x)\n"),
 ]
 
 

@@ -348,8 +348,10 @@ RULES: tuple[StaticRule, ...] = (
         "with plain `def` so the framework runs it in its threadpool.",
         name="blocking-via-helper-in-route",
         catches="The same helper calls as ARCH115, inside an `async def` registered as a route (`@app.get(...)`).",
-        unsafe="@app.get('/secret')\nasync def secret() -> str:\n    return read_secret('db')",
-        safe="@app.get('/secret')\nasync def secret() -> str:\n    return await asyncio.to_thread(read_secret, 'db')",
+        unsafe="def read_secret(name: str) -> str:\n    return requests.get(f'{VAULT}/{name}', timeout=5).text\n\n"
+        "@app.get('/secret')\nasync def secret() -> str:\n    return read_secret('db')",
+        safe="def read_secret(name: str) -> str:\n    return requests.get(f'{VAULT}/{name}', timeout=5).text\n\n"
+        "@app.get('/secret')\nasync def secret() -> str:\n    return await asyncio.to_thread(read_secret, 'db')",
         family="blocking",
     ),
 )

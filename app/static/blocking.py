@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from app.static.checks import RawFinding
-from app.static.facts import own_nodes, resolve, root_name, statement_span
+from app.static.facts import dotted, own_nodes, resolve, root_name, statement_span
 from app.static.module_view import ModuleView
 from app.static.names import BLOCKING_CALLS, ROUTE_DECORATORS, SYNC_CLIENT_METHODS, SYNC_CLIENTS
 
@@ -32,7 +32,8 @@ class _Module:
 
     def __init__(self, tree: ast.Module, path: str) -> None:
         self.aliases: dict[str, str] = {}
-        for node in ast.walk(tree):
+        top = [s for stmt in tree.body for s in ([stmt, *stmt.body] if isinstance(stmt, ast.If | ast.Try) else [stmt])]
+        for node in top:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name.partition(".")[0]] = (
@@ -45,6 +46,7 @@ class _Module:
         self.methods: dict[str, dict[str, _Def]] = {}
         self.clients: dict[str, str] = {}
         self.in_tests = _is_test_path(path)
+        self.direct_memo: dict[int, tuple[ast.Call, str] | None] = {}
         for stmt in tree.body:
             if isinstance(stmt, _Def):
                 self.functions[stmt.name] = stmt
@@ -64,7 +66,7 @@ class _Module:
                                 self._client(f"self.{target.attr}", sub.value)
         self.returns_client: dict[str, str] = {}
         for name, func in self.functions.items():
-            for sub in own_nodes(func.body):
+            for sub in _stmts(func.body):
                 if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Call):
                     ctor = resolve(self.aliases, sub.value.func) or ""
                     if ctor in SYNC_CLIENTS:
@@ -111,12 +113,19 @@ def _client_kind(mod: _Module, expr: ast.expr, clients: dict[str, str]) -> str |
         if isinstance(expr.func, ast.Attribute):
             return _client_kind(mod, expr.func.value, clients)
         return None
-    key = ast.unparse(expr) if isinstance(expr, ast.Attribute | ast.Name) else None
+    key = dotted(expr)
     return clients.get(key) if key is not None else None
 
 
 def _direct(mod: _Module, func: _Def) -> tuple[ast.Call, str] | None:
-    """The first blocking call made in ``func``'s own body, with a short description."""
+    """The first blocking call made in ``func``'s own body, with a short description (memoised)."""
+    key = id(func)
+    if key not in mod.direct_memo:
+        mod.direct_memo[key] = _first_blocking(mod, func)
+    return mod.direct_memo[key]
+
+
+def _first_blocking(mod: _Module, func: _Def) -> tuple[ast.Call, str] | None:
     clients = _local_clients(mod, func)
     calls = sorted(
         (sub for sub in own_nodes(func.body) if isinstance(sub, ast.Call)), key=lambda c: (c.lineno, c.col_offset)
@@ -170,8 +179,28 @@ def _decorator_name(dec: ast.expr) -> str:
     return dec.id if isinstance(dec, ast.Name) else ""
 
 
+def _stmts(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement of the same scope under ``body`` (nested defs themselves, not their bodies)."""
+    found: list[ast.stmt] = []
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        found.append(stmt)
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                for item in inner:
+                    if isinstance(item, ast.stmt):
+                        stack.append(item)
+                    elif isinstance(item, ast.ExceptHandler | ast.match_case):
+                        stack.extend(item.body)
+    return found
+
+
 def _nested_defs(func: _Def) -> dict[str, _Def]:
-    return {stmt.name: stmt for stmt in own_nodes(func.body) if isinstance(stmt, _Def)}
+    return {stmt.name: stmt for stmt in _stmts(func.body) if isinstance(stmt, _Def)}
 
 
 def _chain(mod: _Module, func: ast.FunctionDef, cls: str | None, depth: int, seen: set[str]) -> list[str] | None:
@@ -225,12 +254,16 @@ def _async_defs(tree: ast.Module) -> list[tuple[ast.AsyncFunctionDef, str | None
 
 def check_blocking_helpers(view: ModuleView) -> list[RawFinding]:
     """ARCH115 (ARCH118 in an async route): a sync helper that blocks, called on the event loop."""
+    async_defs = _async_defs(view.tree)
+    if not async_defs:
+        return []
     mod = _Module(view.tree, view.path)
     findings: list[RawFinding] = []
-    for func, cls in _async_defs(view.tree):
+    for func, cls in async_defs:
         nested = _nested_defs(func)
-        awaited = {id(sub.value) for sub in own_nodes(func.body) if isinstance(sub, ast.Await)}
-        for sub in own_nodes(func.body):
+        nodes = list(own_nodes(func.body))
+        awaited = {id(sub.value) for sub in nodes if isinstance(sub, ast.Await)}
+        for sub in nodes:
             if not isinstance(sub, ast.Call) or id(sub) in awaited:
                 continue
             target = _helper(mod, sub, cls, nested)

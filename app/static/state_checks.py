@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from app.static.checks import RawFinding
-from app.static.facts import own_nodes, resolve, statement_span
+from app.static.facts import child_nodes, dotted, own_nodes, resolve, statement_span
 from app.static.module_view import ModuleView
 from app.static.names import ASYNC_LOCK_CTORS, THREAD_LOCK_CTORS
 
@@ -44,6 +44,10 @@ def _module_state(tree: ast.Module) -> set[str]:
         ):
             names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
+
+
+def _key(expr: ast.expr) -> str | None:
+    return dotted(expr)
 
 
 def _span(stmt: ast.stmt) -> tuple[int, int]:
@@ -139,8 +143,8 @@ def _iterated(loop: ast.For, aliases: dict[str, str]) -> tuple[str, str] | None:
         else:
             return None
     if isinstance(it, ast.Name | ast.Attribute):
-        key = ast.unparse(it)
-        return key, "dict" if loop.iter is not it else "any"
+        key = _key(it)
+        return (key, "dict" if loop.iter is not it else "any") if key is not None else None
     return None
 
 
@@ -158,15 +162,13 @@ def _mutations(body: list[ast.stmt], key: str) -> list[ast.stmt]:
         resized = False
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             func = stmt.value.func
-            if isinstance(func, ast.Attribute) and func.attr in _SHRINKING and ast.unparse(func.value) == key:
+            if isinstance(func, ast.Attribute) and func.attr in _SHRINKING and _key(func.value) == key:
                 resized = True
         elif isinstance(stmt, ast.Delete):
-            resized = any(isinstance(t, ast.Subscript) and ast.unparse(t.value) == key for t in stmt.targets)
+            resized = any(isinstance(t, ast.Subscript) and _key(t.value) == key for t in stmt.targets)
         elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
             func = stmt.value.func
-            resized = (
-                isinstance(func, ast.Attribute) and func.attr in ("pop", "popitem") and ast.unparse(func.value) == key
-            )
+            resized = isinstance(func, ast.Attribute) and func.attr in ("pop", "popitem") and _key(func.value) == key
         if resized and not _breaks_after(body, index):
             found.append(stmt)
         for field in ("body", "orelse", "finalbody"):
@@ -186,7 +188,7 @@ def _new_key_writes(loop: ast.For, key: str) -> list[ast.stmt]:
     for stmt in ast.walk(loop):
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
-                if isinstance(target, ast.Subscript) and ast.unparse(target.value) == key:
+                if isinstance(target, ast.Subscript) and _key(target.value) == key:
                     index = target.slice
                     if not (isinstance(index, ast.Name) and index.id in loop_names):
                         found.append(stmt)
@@ -195,9 +197,15 @@ def _new_key_writes(loop: ast.For, key: str) -> list[ast.stmt]:
 
 def _check_iteration(tree: ast.Module, aliases: dict[str, str]) -> list[RawFinding]:
     found: list[RawFinding] = []
-    for loop in ast.walk(tree):
-        if not isinstance(loop, ast.For):
-            continue
+    stack: list[ast.AST] = [tree]
+    loops: list[ast.For] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.For):
+            loops.append(node)
+        if isinstance(node, ast.stmt | ast.Module | ast.ExceptHandler):
+            stack.extend(child for child in child_nodes(node) if isinstance(child, ast.stmt | ast.ExceptHandler))
+    for loop in loops:
         iterated = _iterated(loop, aliases)
         if iterated is None:
             continue

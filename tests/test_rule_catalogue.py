@@ -123,7 +123,7 @@ _EXAMPLE_PRELUDE = (
 
 def _as_module(example: str) -> str:
     """An example as a module: definitions as they are, statements inside a coroutine that awaits."""
-    if example.startswith(("async def", "@", "_", "background")):
+    if example.startswith(("async def", "def ", "class ", "@", "_", "background")):
         return _EXAMPLE_PRELUDE + example + "\n"
     body = "\n".join(f"    {line}" if line else "" for line in example.split("\n"))
     return (

@@ -162,6 +162,25 @@ POSITIVE: list[tuple[str, str, int]] = [
     ("ARCH142", "import re\nWORDS = re.compile(r'^(\\w+\\s?)*$')\n", 2),
     ("ARCH143", "from authlib.jose import jwt\ndef f(t, k):\n    return jwt.decode(t, k)\n", 3),
     ("ARCH144", "import re\n@app.get('/q')\ndef f(q: str, text: str):\n    return re.findall(q, text)\n", 4),
+    # ARCH115-ARCH118 (app/static/blocking.py, app/static/state_checks.py)
+    (
+        "ARCH115",
+        "import requests\ndef g(u):\n    return requests.get(u, timeout=3)\nasync def f(u):\n    return g(u)\n",
+        5,
+    ),
+    (
+        "ARCH118",
+        "import time\nfrom fastapi import FastAPI\napp = FastAPI()\ndef nap():\n    time.sleep(1)\n"
+        "@app.get('/')\nasync def root():\n    nap()\n",
+        8,
+    ),
+    (
+        "ARCH116",
+        "import os, threading\nclass C:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
+        "    def set(self, v):\n        with self._lock:\n            os.environ['X'] = v\n",
+        7,
+    ),
+    ("ARCH117", "def f(xs):\n    for x in xs:\n        if x:\n            xs.remove(x)\n", 4),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -323,6 +342,22 @@ NEGATIVE: list[tuple[str, str]] = [
     ("ARCH142", "import re\nSLUG = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')\n"),
     ("ARCH143", "from authlib.jose import jwt\ndef f(t, k):\n    claims = jwt.decode(t, k)\n    claims.validate()\n"),
     ("ARCH144", "import re\n@app.get('/q')\ndef f(q: str, text: str):\n    return re.findall(re.escape(q), text)\n"),
+    (
+        "ARCH115",
+        "import asyncio, requests\ndef g(u):\n    return requests.get(u, timeout=3)\n"
+        "async def f(u):\n    return await asyncio.to_thread(g, u)\n",
+    ),
+    (
+        "ARCH118",
+        "from fastapi import FastAPI\napp = FastAPI()\ndef norm(s):\n    return s.strip()\n"
+        "@app.get('/')\nasync def root(s: str):\n    return norm(s)\n",
+    ),
+    (
+        "ARCH116",
+        "import os, threading\n_L = threading.Lock()\nclass C:\n    def set(self, v):\n"
+        "        with _L:\n            os.environ['X'] = v\n",
+    ),
+    ("ARCH117", "def f(xs):\n    for x in list(xs):\n        if x:\n            xs.remove(x)\n"),
 ]
 
 

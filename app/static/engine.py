@@ -30,6 +30,7 @@ from app.review.fingerprint import fingerprint
 from app.review.models import Category, Finding, NotReviewed, Placement, Severity, Source
 from app.review.sanitize import find_secrets
 from app.static import ruff_adapter as static_ruff
+from app.static.blocking import check_blocking_helpers
 from app.static.checks import RawFinding, check_module
 from app.static.crypto_checks import check_crypto
 from app.static.facts import statement_span
@@ -37,6 +38,7 @@ from app.static.module_view import ModuleView
 from app.static.redos import check_redos
 from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
+from app.static.state_checks import check_state
 
 __all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"]
 
@@ -276,7 +278,13 @@ def _core_checks(view: ModuleView) -> list[RawFinding]:
     return check_module(view.tree)
 
 
-MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (_core_checks, check_crypto, check_redos)
+MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (
+    _core_checks,
+    check_blocking_helpers,
+    check_state,
+    check_crypto,
+    check_redos,
+)
 """Every own AST check, run on each parsed file (one line per check module)."""
 
 

@@ -30,7 +30,7 @@ class StaticRule:
 
 _C, _S = Category, Severity
 
-RULES: tuple[StaticRule, ...] = (
+_UNSORTED: tuple[StaticRule, ...] = (
     StaticRule(
         "ARCH101",
         _C.CONCURRENCY,
@@ -383,6 +383,80 @@ RULES: tuple[StaticRule, ...] = (
         "    return [t for t in TITLES if re.search(re.escape(q), t)]",
         family="redos",
     ),
+    StaticRule(
+        "ARCH115",
+        _C.CONCURRENCY,
+        _S.MEDIUM,
+        "async def calls a sync helper that blocks the event loop",
+        "The helper called here is a plain function that does blocking work (network, database, file, "
+        "subprocess or sleep); called from a coroutine it runs on the event loop thread, so every other "
+        "coroutine on this loop waits until it returns.",
+        "Call it with `await asyncio.to_thread(helper, ...)` (or `loop.run_in_executor`), or give the "
+        "helper an async version that uses an async client.",
+        name="blocking-via-helper",
+        catches="A call, in an `async def`, of a sync function of the same module (a module function, a nested "
+        "function or a `self.`/`cls.` method) that makes a known blocking call itself or through its own "
+        "helpers, up to three calls deep. Offloaded calls, generators and decorated helpers are skipped.",
+        unsafe="def load_rates() -> dict:\n    return requests.get(RATES, timeout=5).json()\n\n"
+        "async def quote(amount: float) -> float:\n    return amount * load_rates()['EUR']",
+        safe="async def quote(amount: float) -> float:\n"
+        "    rates = await asyncio.to_thread(load_rates)\n    return amount * rates['EUR']",
+        family="blocking",
+    ),
+    StaticRule(
+        "ARCH116",
+        _C.CONCURRENCY,
+        _S.MEDIUM,
+        "A per-instance lock guards process-wide state",
+        "The lock is created in `__init__`, so each instance has its own; the state written under it is "
+        "shared by the whole process, and two instances can write it at the same time.",
+        "Guard process-wide state with one module-level lock (or keep the state on the instance).",
+        name="instance-lock-global",
+        catches="A write to `os.environ`, `sys.path`, `os.chdir`, `signal.signal`, `logging.basicConfig` or a "
+        "module-level dict/list/set inside `with self._lock:` where `self._lock` is a lock created in `__init__`.",
+        unsafe="class Refresher:\n    def __init__(self) -> None:\n        self._lock = threading.Lock()\n\n"
+        "    def apply(self, token: str) -> None:\n        with self._lock:\n            os.environ['TOKEN'] = token",
+        safe="_ENV_LOCK = threading.Lock()\n\nclass Refresher:\n    def apply(self, token: str) -> None:\n"
+        "        with _ENV_LOCK:\n            os.environ['TOKEN'] = token",
+        family="shared-state",
+    ),
+    StaticRule(
+        "ARCH117",
+        _C.RELIABILITY,
+        _S.MEDIUM,
+        "Collection resized while a loop iterates over it",
+        "Removing items from a list being iterated skips the element after each removal; adding or removing "
+        "dict or set keys during iteration raises `RuntimeError: ... changed size during iteration`.",
+        "Iterate over a copy (`list(items)`, `list(d.items())`), or build the new collection with a "
+        "comprehension and assign it back.",
+        name="mutate-while-iterating",
+        catches="Inside `for x in c:` (also `c.keys()`, `c.items()`, `c.values()`, `enumerate(c)`), a "
+        "`c.remove/pop/discard/add/update/clear(...)` or `del c[...]` not followed by `break`/`return`, "
+        "or a write of a new key into a dict iterated with `.items()`. Appending to a list is not flagged.",
+        unsafe="for session in sessions:\n    if session.expired:\n        sessions.remove(session)",
+        safe="sessions[:] = [s for s in sessions if not s.expired]",
+        family="shared-state",
+    ),
+    StaticRule(
+        "ARCH118",
+        _C.CONCURRENCY,
+        _S.HIGH,
+        "Async route calls a sync helper that blocks the event loop",
+        "This route is an `async def`, so the server runs it on the event loop; the helper called here does "
+        "blocking work (network, database, file, subprocess or sleep) and stalls every in-flight request on "
+        "the worker until it returns.",
+        "Call it with `await asyncio.to_thread(helper, ...)`, make the helper async, or declare the route "
+        "with plain `def` so the framework runs it in its threadpool.",
+        name="blocking-via-helper-in-route",
+        catches="The same helper calls as ARCH115, inside an `async def` registered as a route (`@app.get(...)`).",
+        unsafe="def read_secret(name: str) -> str:\n    return requests.get(f'{VAULT}/{name}', timeout=5).text\n\n"
+        "@app.get('/secret')\nasync def secret() -> str:\n    return read_secret('db')",
+        safe="def read_secret(name: str) -> str:\n    return requests.get(f'{VAULT}/{name}', timeout=5).text\n\n"
+        "@app.get('/secret')\nasync def secret() -> str:\n    return await asyncio.to_thread(read_secret, 'db')",
+        family="blocking",
+    ),
 )
+
+RULES: tuple[StaticRule, ...] = tuple(sorted(_UNSORTED, key=lambda rule: rule.id))
 
 RULES_BY_ID: dict[str, StaticRule] = {rule.id: rule for rule in RULES}

@@ -61,8 +61,7 @@ FORK_SKIP = (
     "absent, so archbot posts nothing here. To review PRs from forks, install the archbot GitHub App."
 )
 PERMISSIONS_HINT = (
-    "the workflow's token needs `permissions:` contents: read, pull-requests: write, checks: write, "
-    "issues: write"
+    "the workflow's token needs `permissions:` contents: read, pull-requests: write, checks: write, issues: write"
 )
 MAX_LOGGED_FINDINGS = 50
 MAX_LOG_TITLE = 200
@@ -130,11 +129,12 @@ def highest(findings: Sequence[Finding]) -> Severity | None:
 
 
 def gate(findings: Sequence[Finding], fail_on: str) -> bool:
-    """True when the workflow step should fail: a finding at or above ``fail-on`` (default none)."""
+    """True when the workflow step should fail: a finding at or above ``fail-on`` (default none);
+    findings in test paths never count."""
     if fail_on == "none":
         return False
     limit = SEVERITY_ORDER[Severity(fail_on)]
-    return any(SEVERITY_ORDER[f.severity] <= limit for f in findings)
+    return any(SEVERITY_ORDER[f.severity] <= limit for f in findings if not f.in_test_path)
 
 
 @dataclass

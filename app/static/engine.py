@@ -34,6 +34,7 @@ from app.static.module_view import ModuleView
 from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
 from app.static.secrets import find_committed_secrets
+from app.static.swallowed import check_swallowed_errors
 
 __all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"]
 
@@ -229,7 +230,10 @@ def _core_checks(view: ModuleView) -> list[RawFinding]:
     return check_module(view.tree)
 
 
-MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (_core_checks,)
+MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (
+    _core_checks,
+    check_swallowed_errors,
+)
 """Every own AST check, run on each parsed file (one line per check module)."""
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.review.models import Category
-from app.static.checks import check_module
+from app.static.checks import RawFinding
+from app.static.engine import MODULE_CHECKS
+from app.static.module_view import ModuleView
 from app.static.ruff_adapter import RUFF_RULES, default_ruff_bin
 from app.static.ruff_help import RUFF_HELP
 from app.static.rule_catalogue import (
@@ -130,6 +132,12 @@ def _as_module(example: str) -> str:
         + "async def handler(url, path, token, uid, event, worker, log, public_key):\n"
         + (f"    await asyncio.sleep(0)\n{body}\n")
     )
+
+
+def check_module(tree: ast.Module) -> list[RawFinding]:
+    """Every own module check (the engine's MODULE_CHECKS) on one module, every line changed."""
+    view = ModuleView(tree, "example.py", [], frozenset())
+    return [raw for check in MODULE_CHECKS for raw in check(view)]
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.id != "ARCH112"], ids=lambda r: r.id)

@@ -298,9 +298,9 @@ RULES: tuple[StaticRule, ...] = (
         "the `try` did not work on, with no call, no `raise` and no use of the exception; not a fallback "
         "to the raw input, a `pass` the next statements make up for, a retry loop that raises at the end, "
         "or optional imports.",
-        unsafe="try:\n    return json.loads(raw)\nexcept Exception:\n    return {}",
-        safe='try:\n    return json.loads(raw)\nexcept ValueError:\n    log.warning("bad payload, using defaults")\n'
-        "    return {}",
+        unsafe="try:\n    prefs = json.loads(raw)\nexcept Exception:\n    pass",
+        safe='try:\n    prefs = json.loads(raw)\nexcept ValueError:\n    log.warning("bad payload, using defaults")\n'
+        "    prefs = {}",
         family="errors",
     ),
 )

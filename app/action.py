@@ -129,11 +129,12 @@ def highest(findings: Sequence[Finding]) -> Severity | None:
 
 
 def gate(findings: Sequence[Finding], fail_on: str) -> bool:
-    """True when the workflow step should fail: a finding at or above ``fail-on`` (default none)."""
+    """True when the workflow step should fail: a finding at or above ``fail-on`` (default none);
+    findings in test paths never count."""
     if fail_on == "none":
         return False
     limit = SEVERITY_ORDER[Severity(fail_on)]
-    return any(SEVERITY_ORDER[f.severity] <= limit for f in findings)
+    return any(SEVERITY_ORDER[f.severity] <= limit for f in findings if not f.in_test_path)
 
 
 @dataclass

@@ -84,7 +84,11 @@ def _review_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="call no model: show the deterministic findings and what would be sent, with token estimates",
     )
     review.add_argument(
-        "--config", type=Path, metavar="FILE", help="a .github/archbot.yml to apply (default: none, the defaults)"
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a .github/archbot.yml to apply (default: the --repo-dir checkout's .github/archbot.yml if present, "
+        "else the defaults)",
     )
     review.add_argument("--no-static", action="store_true", help="skip the deterministic checks")
     return review

@@ -90,6 +90,18 @@ class Options:
     fail_on: str = "none"
 
 
+REPO_CONFIG = Path(".github") / "archbot.yml"
+
+
+def config_file(options: Options) -> Path | None:
+    """The config to apply: ``--config``, else the checkout's ``.github/archbot.yml`` when present."""
+    if options.config_path is not None:
+        return options.config_path
+    if options.repo_dir is not None and (options.repo_dir / REPO_CONFIG).is_file():
+        return options.repo_dir / REPO_CONFIG
+    return None
+
+
 def _load_request(options: Options, stdin: TextIO, cwd: Path, settings: Settings) -> tuple[ReviewRequest, str | None]:
     """Read the diff (byte cap, then diff cap: app/diff_input.py), the checkout's files and the config.
 
@@ -101,10 +113,11 @@ def _load_request(options: Options, stdin: TextIO, cwd: Path, settings: Settings
         raise InputError(f"cannot read the diff {options.diff!r}: {exc.strerror or exc}") from None
     except DiffParseError as exc:
         raise InputError(f"the diff cannot be read: {exc}") from None
+    path = config_file(options)
     try:
-        loaded = parse_repo_config(options.config_path.read_text(encoding="utf-8")) if options.config_path else None
+        loaded = parse_repo_config(path.read_text(encoding="utf-8")) if path else None
     except OSError as exc:
-        raise InputError(f"cannot read the config {options.config_path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read the config {path}: {exc.strerror or exc}") from None
     checkout = find_checkout(files, options.repo_dir, cwd)
     request = ReviewRequest(
         anchor_files=files,
@@ -130,11 +143,12 @@ def failure_lines(failures: Sequence[CallFailure], calls: int) -> list[str]:
 
 
 def reaches(result: ReviewResult, fail_on: str) -> list[str]:
-    """Titles of the findings at or above the ``--fail-on`` severity (none for ``none``)."""
+    """Titles of the findings at or above the ``--fail-on`` severity (none for ``none``); findings in
+    test paths never count."""
     if fail_on == "none":
         return []
     bar = SEVERITY_ORDER[Severity(fail_on)]
-    return [f.title for f in result.findings if SEVERITY_ORDER[f.severity] <= bar]
+    return [f.title for f in result.findings if SEVERITY_ORDER[f.severity] <= bar and not f.in_test_path]
 
 
 def _document(result: ReviewResult, plan: ReviewPlan, options: Options) -> str:
@@ -167,7 +181,7 @@ async def run_review(
         err.write(f"archbot: {exc}\n")
         return EXIT_USAGE
     if problem:
-        err.write(f"archbot: {options.config_path} is invalid ({problem}); using the defaults\n")
+        err.write(f"archbot: {config_file(options)} is invalid ({problem}); using the defaults\n")
     prepared = await asyncio.to_thread(prepare, request)  # ruff runs as a subprocess: off the event loop
 
     def progress(done: int, total: int) -> None:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.review.models import Severity
+from app.static.context import DEFAULT_TEST_PATHS
 
 Permission = Literal["read", "triage", "write", "maintain", "admin"]
 PERMISSION_RANK: dict[str, int] = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
@@ -32,6 +33,9 @@ class ReviewConfig(_Strict):
     max_inline_comments: int = Field(default=30, ge=0, le=100)
     severity_threshold: Severity | None = None  # None: the check run concludes neutral
     instructions: str = Field(default="", max_length=4000)
+    # Test, fixture, example and docs paths: only high-confidence security findings there, severity
+    # capped at low and never counted by the severity threshold or fail-on (app/static/context.py).
+    test_paths: tuple[str, ...] = Field(default=DEFAULT_TEST_PATHS, max_length=200)
 
 
 class DesignDocsConfig(_Strict):

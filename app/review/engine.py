@@ -162,7 +162,7 @@ def prepare(request: ReviewRequest) -> Prepared:
     if request.run_static:
         ready, missing = changed_python(code, request.contents, request.content_problems)
         if ready:
-            static = analyse(ready)
+            static = analyse(ready, test_paths=cfg.test_paths)
     plan = plan_review(
         code,
         [*skipped, *(NotReviewed(path=f.path, reason=REASON_DESIGN_DOC) for f in docs)],

@@ -177,7 +177,7 @@ def _better(a: Finding, b: Finding) -> Finding:
     first; it takes the worse severity of the two and keeps a model confirmation."""
     keep, other = (b, a) if _PLACEMENT_ORDER[b.placement] < _PLACEMENT_ORDER[a.placement] else (a, b)
     update: dict[str, object] = {}
-    if SEVERITY_ORDER[other.severity] < SEVERITY_ORDER[keep.severity]:
+    if SEVERITY_ORDER[other.severity] < SEVERITY_ORDER[keep.severity] and not keep.in_test_path:
         update["severity"] = other.severity
     if other.confirmed_by_model and not keep.confirmed_by_model:
         update["confirmed_by_model"] = True
@@ -266,7 +266,7 @@ def fuse_static_and_model(
         if finding.rationale.strip() and finding.rationale.strip() not in rationale:
             rationale = f"{rationale}\n\nModel review: {finding.rationale.strip()}"
         severity = base.severity
-        if SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[severity]:
+        if SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[severity] and not base.in_test_path:
             severity = finding.severity
         fused[match] = base.model_copy(
             update={"confirmed_by_model": True, "rationale": rationale, "severity": severity}
@@ -281,4 +281,4 @@ def exceeds_threshold(findings: Iterable[Finding], threshold: Severity | None) -
     if threshold is None:
         return False
     limit = SEVERITY_ORDER[threshold]
-    return any(SEVERITY_ORDER[f.severity] <= limit for f in findings)
+    return any(SEVERITY_ORDER[f.severity] <= limit for f in findings if not f.in_test_path)

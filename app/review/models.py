@@ -129,6 +129,7 @@ class Finding(BaseModel):
     rule_id: str | None = None  # ARCH1xx / ruff code for deterministic findings
     fingerprint: str
     confirmed_by_model: bool = False  # a static finding the model confirmed
+    in_test_path: bool = False  # in a test/fixture/example/docs path: severity capped, never gated
 
 
 class TokenUsage(BaseModel):

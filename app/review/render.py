@@ -138,7 +138,8 @@ def _source_tag(finding: Finding) -> str:
         return ""
     rule = _rule_id(finding)
     tag = f"deterministic ({rule})" if rule else "deterministic"
-    return tag + ", confirmed by the model" if finding.confirmed_by_model else tag
+    tag = tag + ", confirmed by the model" if finding.confirmed_by_model else tag
+    return tag + ", test path: not gated" if finding.in_test_path else tag
 
 
 def _location(finding: Finding) -> str:
@@ -612,7 +613,7 @@ def _sarif_result(finding: Finding, rule_id: str, index: int, relative_to_root: 
     return {
         "ruleId": rule_id,
         "ruleIndex": index,
-        "level": SARIF_LEVEL[finding.severity],
+        "level": "note" if finding.in_test_path else SARIF_LEVEL[finding.severity],
         "message": {"text": message or rule_id},
         "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
@@ -620,6 +621,7 @@ def _sarif_result(finding: Finding, rule_id: str, index: int, relative_to_root: 
             "archbot/severity": finding.severity.value,
             "archbot/category": finding.category.value,
             "archbot/source": finding.source.value,
+            "archbot/inTestPath": finding.in_test_path,
         },
     }
 

@@ -18,38 +18,38 @@ line in the same category, only the own rule's finding is kept.
 from __future__ import annotations
 
 import ast
-import bisect
 import contextlib
 import gc
-import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.review.fingerprint import fingerprint
-from app.review.models import Category, Finding, NotReviewed, Placement, Severity, Source
-from app.review.sanitize import find_secrets
+from app.review.models import SEVERITY_ORDER, Category, Finding, NotReviewed, Placement, Severity, Source
 from app.static import ruff_adapter as static_ruff
 from app.static.blocking import check_blocking_helpers
 from app.static.checks import RawFinding, check_module
+from app.static.context import DEFAULT_TEST_PATHS, is_test_path, keep_in_test_path
 from app.static.crypto_checks import check_crypto
 from app.static.facts import statement_span
 from app.static.module_view import ModuleView
 from app.static.redos import check_redos
 from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
+from app.static.secrets import find_committed_secrets
 from app.static.state_checks import check_state
+from app.static.swallowed import check_swallowed_errors
 
 __all__ = ["ChangedPython", "StaticReport", "StaticRule", "analyse", "own_rules"]
 
 MAX_SOURCE_CHARS = 1_000_000
 NESTED_TOO_DEEP = "code nested too deeply for the AST walker"
+TEST_PATH_NOTE = (
+    "\n\n(In a test, fixture, example or docs path: reported at low severity and not counted by the "
+    "severity threshold or `--fail-on`.)"
+)
 CREDENTIAL_RULE = "ARCH112"
 WEAK_SECRET_RULE = "ARCH141"  # noqa: S105 - a rule id; never reported on a line ARCH112 already reports
-_NEWLINE = re.compile(r"\n")
-# An environment variable, header or keyword name rather than a credential: one letter case, no digits.
-_NAME_LIKE = re.compile(r"[A-Z][A-Z_\-.]*|[a-z][a-z_\-.]*")
-_MIN_PEM_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -186,74 +186,31 @@ def _own_finding(file: _File, raw: RawFinding) -> Finding | None:
     )
 
 
-def _changed_runs(changed: frozenset[int], n_lines: int) -> list[tuple[int, int]]:
-    """Runs of consecutive changed lines (first, last), inside the file."""
-    runs: list[tuple[int, int]] = []
-    for line in sorted(n for n in changed if 1 <= n <= n_lines):
-        if runs and line == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], line)
-        else:
-            runs.append((line, line))
-    return runs
-
-
-def _is_committed_secret(source: str, kind: str, start: int, end: int) -> bool:
-    """Python-specific precision on top of the sanitizer's detectors, which are tuned to redact
-    (where a false hit costs nothing) while ARCH112 is a critical finding.
-
-    In Python a committed credential is a string literal, so a name-based hit must be quoted; a value
-    that reads like a name (``"ANTHROPIC_API_KEY"``, ``"stale-while-revalidate"``) is not a secret;
-    and a PEM key is more than its BEGIN line.
-    """
-    value = source[start:end]
-    if kind == "private_key":
-        return len(value) >= _MIN_PEM_CHARS
-    if kind != "secret_assignment":
-        return True
-    if start == 0 or source[start - 1] not in "\"'":
-        return False
-    return not _NAME_LIKE.fullmatch(value)
-
-
 def _secret_findings(file: _File) -> list[Finding]:
-    """ARCH112 from the sanitizer's detectors, run on the changed lines only; the secret itself never
-    enters the finding (not its text, not its fingerprint)."""
-    source = file.item.source
-    starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
-    matches: list[tuple[str, int, int]] = []
-    for first, last in _changed_runs(file.item.changed_lines, len(starts)):
-        lo, hi = starts[first - 1], starts[last] if last < len(starts) else len(source)
-        matches.extend(
-            (m.kind, lo + m.start, lo + m.end)
-            for m in find_secrets(source[lo:hi])
-            if _is_committed_secret(source, m.kind, lo + m.start, lo + m.end)
-        )
+    """ARCH112 (``app.static.secrets``), one finding per statement on the changed lines; the secret
+    itself never enters the finding (not its text, not its fingerprint)."""
     rule = RULES_BY_ID[CREDENTIAL_RULE]
     found = []
-    for kind, start, end in matches:
-        first = bisect.bisect_right(starts, start)
-        last = bisect.bisect_right(starts, max(start, end - 1))
-        span = file.statement_at(first, last)
-        line = _anchor(first, span, frozenset(), file.item.changed_lines)
+    hits = find_committed_secrets(file.item.source, file.tree, file.item.changed_lines, file.statement_at)
+    for hit in hits:
+        line = _anchor(hit.line, hit.span, frozenset(), file.item.changed_lines)
         if line is None:
             continue
-        lo, hi = starts[span[0] - 1], starts[span[1]] if span[1] < len(starts) else len(source)
-        code = source[lo:start] + f"<{kind}>" + source[end:hi]
+        kinds = ", ".join(hit.kinds)
         rationale = (
-            f"This line holds what looks like a {kind} (not repeated here). {rule.message}\n\n**Fix:** {rule.fix}"
+            f"This line holds what looks like a {kinds} (not repeated here). {rule.message}\n\n**Fix:** {rule.fix}"
         )
-        title = f"{rule.title} ({kind})"
         found.append(
             _make(
                 file,
                 rule.id,
                 rule.category,
                 rule.severity,
-                title=title,
+                title=f"{rule.title} ({kinds})",
                 rationale=rationale,
                 line=line,
-                span=span,
-                code=code,
+                span=hit.span,
+                code=hit.code,
             )
         )
     return found
@@ -284,6 +241,7 @@ MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (
     check_state,
     check_crypto,
     check_redos,
+    check_swallowed_errors,
 )
 """Every own AST check, run on each parsed file (one line per check module)."""
 
@@ -338,8 +296,33 @@ def _not_analysed(file: _File, ruff_ok: bool, ruff_syntax: bool) -> NotReviewed 
     return NotReviewed(path=path, reason=f"not analysed: does not parse: {file.parse_error}")
 
 
-def analyse(files: Sequence[ChangedPython], *, run_ruff: bool = True, ruff_bin: str | None = None) -> StaticReport:
-    """Run ruff and the own rules on changed Python files; keep findings on changed lines only."""
+def _test_path_policy(file: _File, findings: list[Finding]) -> list[Finding]:
+    """In a test, fixture, example or docs path: only high-confidence security findings, severity
+    capped at low, marked so that no gate counts them (``app.static.context``)."""
+    kept = []
+    for finding in findings:
+        if not keep_in_test_path(finding.rule_id or "", finding.title, file.tree, finding.line or 0):
+            continue
+        severity = (
+            finding.severity if SEVERITY_ORDER[finding.severity] >= SEVERITY_ORDER[Severity.LOW] else Severity.LOW
+        )
+        rationale = finding.rationale + TEST_PATH_NOTE
+        kept.append(finding.model_copy(update={"severity": severity, "in_test_path": True, "rationale": rationale}))
+    return kept
+
+
+def analyse(
+    files: Sequence[ChangedPython],
+    *,
+    run_ruff: bool = True,
+    ruff_bin: str | None = None,
+    test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
+) -> StaticReport:
+    """Run ruff and the own rules on changed Python files; keep findings on changed lines only.
+
+    Files under ``test_paths`` (``review.test_paths``) keep only high-confidence security findings,
+    at low severity and marked ``in_test_path`` so that the severity gate and ``--fail-on`` skip them.
+    """
     wanted = [item for item in files if item.changed_lines]
     not_analysed = [
         NotReviewed(path=item.path, reason="not analysed: too large for the static engine")
@@ -360,8 +343,8 @@ def analyse(files: Sequence[ChangedPython], *, run_ruff: bool = True, ruff_bin: 
     findings: list[Finding] = []
     for index, file in enumerate(work):
         file_diags = diags.get(index, [])
-        findings.extend(own[index])
-        findings.extend(_merge_ruff(file, own[index], file_diags))
+        kept = [*own[index], *_merge_ruff(file, own[index], file_diags)]
+        findings.extend(_test_path_policy(file, kept) if is_test_path(file.item.path, test_paths) else kept)
         skipped = _not_analysed(file, ruff_error is None, any(d.code == SYNTAX_ERROR for d in file_diags))
         if skipped is not None:
             not_analysed.append(skipped)

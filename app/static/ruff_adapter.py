@@ -89,7 +89,6 @@ RUFF_RULES: dict[str, RuffRule] = {
         "XML parsing of untrusted input: use defusedxml.",
     ),
     **_rules("S113", _C.RELIABILITY, _S.MEDIUM, "No timeout: one slow upstream can hold this worker forever."),
-    **_rules("S110 BLE001", _C.RELIABILITY, _S.LOW, "Errors swallowed silently: failures become invisible."),
     **_rules("B006 B039", _C.RELIABILITY, _S.MEDIUM, "A mutable default is shared by every call (and every request)."),
     **_rules(
         "B012 B014 B025 B029 B030 B023 B020",

@@ -56,10 +56,6 @@ _TLS_WEAK = (
     "Without proper certificate and host checks, or with an outdated protocol version, anyone on the "
     "network path can impersonate the peer and read or change the traffic, credentials included."
 )
-_SWALLOWED = (
-    "A failure that is caught and dropped leaves no trace: the system runs on in a wrong state and the "
-    "cause is invisible when it surfaces later."
-)
 _EXCEPT_BUG = "The handler does not do what it reads as: some errors are caught twice, never, or by accident."
 _XSS = (
     "Text marked as safe HTML, or rendered without escaping, is sent to the browser as markup: a value "
@@ -452,22 +448,6 @@ RUFF_HELP: dict[str, RuffHelp] = {
         "`requests` waits forever by default: one dead upstream holds this worker, its connection and the "
         "caller's request until someone restarts the process.",
         "Pass a timeout sized to the caller's deadline, e.g. `timeout=(2.0, 10.0)` (connect, read).",
-    ),
-    "S110": _h(
-        "try-except-pass",
-        "An `except` handler whose whole body is `pass`.",
-        _SWALLOWED,
-        "Catch the narrowest exception you expect and log it (or count it); use `contextlib.suppress(X)` "
-        "only where ignoring `X` is the intended behaviour.",
-    ),
-    "BLE001": _h(
-        "blind-except",
-        "`except Exception:` / `except BaseException:` (or a bare `except:`) handlers that neither re-raise "
-        "nor log the error with its traceback.",
-        _SWALLOWED + " A broad handler also catches bugs (`TypeError`, `KeyError`) along with the failure "
-        "it was written for.",
-        "Catch the specific exceptions the code can recover from; where a broad catch is a real boundary "
-        "(a worker loop), log with the traceback and keep going on purpose.",
     ),
     "B006": _h(
         "mutable-argument-default",

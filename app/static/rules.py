@@ -455,6 +455,27 @@ _UNSORTED: tuple[StaticRule, ...] = (
         "@app.get('/secret')\nasync def secret() -> str:\n    return await asyncio.to_thread(read_secret, 'db')",
         family="blocking",
     ),
+    StaticRule(
+        "ARCH150",
+        _C.RELIABILITY,
+        _S.LOW,
+        "Broad exception handler drops the error without a trace",
+        "Every failure of the `try` block, including the bugs nobody expected, ends here and leaves "
+        "nothing behind: no log line, no metric, no re-raise, not even the exception object, so the "
+        "caller carries on with an empty or default value and the cause is invisible when it surfaces later.",
+        "Catch the exceptions you expect (`except ValueError:`), and for anything broader log it "
+        "(`log.warning(..., exc_info=True)`), report it, or re-raise it as your own error.",
+        name="swallowed-error",
+        catches="A bare `except:`, `except Exception` or `except BaseException` whose body is only `pass`, "
+        "`...`, `continue` or a `return` of nothing, `None`, a constant, an empty container or a default "
+        "the `try` did not work on, with no call, no `raise` and no use of the exception; not a fallback "
+        "to the raw input, a `pass` the next statements make up for, a retry loop that raises at the end, "
+        "or optional imports.",
+        unsafe="try:\n    prefs = json.loads(raw)\nexcept Exception:\n    pass",
+        safe='try:\n    prefs = json.loads(raw)\nexcept ValueError:\n    log.warning("bad payload, using defaults")\n'
+        "    prefs = {}",
+        family="errors",
+    ),
 )
 
 RULES: tuple[StaticRule, ...] = tuple(sorted(_UNSORTED, key=lambda rule: rule.id))

@@ -61,8 +61,7 @@ FORK_SKIP = (
     "absent, so archbot posts nothing here. To review PRs from forks, install the archbot GitHub App."
 )
 PERMISSIONS_HINT = (
-    "the workflow's token needs `permissions:` contents: read, pull-requests: write, checks: write, "
-    "issues: write"
+    "the workflow's token needs `permissions:` contents: read, pull-requests: write, checks: write, issues: write"
 )
 MAX_LOGGED_FINDINGS = 50
 MAX_LOG_TITLE = 200

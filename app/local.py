@@ -90,9 +90,7 @@ class Options:
     fail_on: str = "none"
 
 
-def _load_request(
-    options: Options, stdin: TextIO, cwd: Path, settings: Settings
-) -> tuple[ReviewRequest, str | None]:
+def _load_request(options: Options, stdin: TextIO, cwd: Path, settings: Settings) -> tuple[ReviewRequest, str | None]:
     """Read the diff (byte cap, then diff cap: app/diff_input.py), the checkout's files and the config.
 
     Blocking I/O: run in a thread.

@@ -219,6 +219,7 @@ def build_web_app(
 
     The stores are opened and closed by the caller (they outlive the lifespan)."""
     from app.web import WebhookConfig, create_app
+
     deps = Deps(
         settings=settings,
         factory=factory,

@@ -78,9 +78,7 @@ def call_plan(plan: ReviewPlan) -> CallPlan:
 
 def build_report(result: ReviewResult, plan: ReviewPlan, *, version: str, dry_run: bool) -> ReviewReport:
     """The document for one review."""
-    return ReviewReport(
-        **result.model_dump(), archbot_version=version, dry_run=dry_run, plan=call_plan(plan)
-    )
+    return ReviewReport(**result.model_dump(), archbot_version=version, dry_run=dry_run, plan=call_plan(plan))
 
 
 def review_json_schema() -> dict[str, Any]:

@@ -193,8 +193,14 @@ def plan_payload(comment_id: int) -> dict[str, Any]:
 
 def with_pr(s: Scenario, *, fork: bool = False) -> None:
     s.fake.add_pr(
-        REPO, 7, diff=(PRS / "ranking-v1.patch").read_text(), head_sha=SHA1, base_sha=BASE, title=HOSTILE_TITLE,
-        fork=fork, head_files={"service/inference.py": (PRS / "inference_v1.py").read_text()},
+        REPO,
+        7,
+        diff=(PRS / "ranking-v1.patch").read_text(),
+        head_sha=SHA1,
+        base_sha=BASE,
+        title=HOSTILE_TITLE,
+        fork=fork,
+        head_files={"service/inference.py": (PRS / "inference_v1.py").read_text()},
     )
 
 
@@ -443,9 +449,14 @@ async def run_in_process(
     out = io.StringIO()
     with serve_model(model) as model_url:
         settings = Settings(
-            github_event_name=event, github_event_path=tmp_path / "event.json", github_repository=REPO,
-            github_token=ACTIONS_TOKEN, anthropic_api_key=API_KEY, anthropic_base_url=model_url,
-            github_step_summary=tmp_path / "summary.md", github_output=tmp_path / "output.txt",
+            github_event_name=event,
+            github_event_path=tmp_path / "event.json",
+            github_repository=REPO,
+            github_token=ACTIONS_TOKEN,
+            anthropic_api_key=API_KEY,
+            anthropic_base_url=model_url,
+            github_step_summary=tmp_path / "summary.md",
+            github_output=tmp_path / "output.txt",
         )
         code = await run_action(settings, out=out, factory=factory, configure_logs=False)
     return code, out.getvalue()
@@ -525,15 +536,26 @@ def test_fork_detection() -> None:
 
 def _finding(severity: Severity) -> Finding:
     return Finding(
-        path="a.py", line=1, severity=severity, category=Category.SECURITY, title="t", rationale="r",
-        placement=Placement.INLINE, fingerprint=str(severity),
+        path="a.py",
+        line=1,
+        severity=severity,
+        category=Category.SECURITY,
+        title="t",
+        rationale="r",
+        placement=Placement.INLINE,
+        fingerprint=str(severity),
     )
 
 
 @pytest.mark.parametrize(
     ("fail_on", "severity", "fails"),
-    [("none", Severity.CRITICAL, False), ("high", Severity.HIGH, True), ("high", Severity.MEDIUM, False),
-     ("low", Severity.LOW, True), ("critical", Severity.HIGH, False)],
+    [
+        ("none", Severity.CRITICAL, False),
+        ("high", Severity.HIGH, True),
+        ("high", Severity.MEDIUM, False),
+        ("low", Severity.LOW, True),
+        ("critical", Severity.HIGH, False),
+    ],
 )
 def test_gate(fail_on: str, severity: Severity, fails: bool) -> None:
     assert gate([_finding(severity)], fail_on) is fails

@@ -59,9 +59,7 @@ def test_help_imports_no_sdk() -> None:
 @pytest.mark.parametrize("key", [None, "sk-test-not-used"])
 def test_review_dry_run_imports_no_sdk_even_with_a_key(key: str | None) -> None:
     env = {"ANTHROPIC_API_KEY": key} if key else {}
-    code, loaded, done = probe(
-        "review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--dry-run", env=env
-    )
+    code, loaded, done = probe("review", "--diff", str(EXAMPLE), "--repo-dir", str(EXAMPLE_DIR), "--dry-run", env=env)
     assert code == 0, done.stderr
     assert "Dry run: what would be sent to the model" in done.stdout
     assert loaded == []

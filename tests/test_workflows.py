@@ -103,7 +103,7 @@ def test_action_installs_archbot_from_its_own_directory_and_runs_it() -> None:
     assert install["env"]["ACTION_DIR"] == "${{ github.action_path }}"
     assert '-c "$ACTION_DIR/constraints.txt" "$ACTION_DIR"' in install["run"]
     review = next(s for s in steps if s.get("id") == "run")
-    assert review["run"].strip().endswith("archbot\" action")
+    assert review["run"].strip().endswith('archbot" action')
     assert review["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
 
 

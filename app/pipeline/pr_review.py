@@ -22,6 +22,7 @@ from app.review.diff_caps import CappedDiff, DiffCaps, apply_caps
 from app.review.diff_index import index_diff, index_file_rows
 from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
+from app.review.fingerprint import all_fingerprints, recognised
 from app.review.markers import render_marker
 from app.review.model_api import DECLINED_REASON, LLMError, SpendLimitError
 from app.review.models import Finding, Placement, ReviewResult, Severity
@@ -248,20 +249,23 @@ class PullRequestReview:
         self.report.result = result
         threads = thread_state(ctx.threads, self.deps.identity, head)
         earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)
+        # Markers written by an older version name findings by their legacy fingerprint: recognised()
+        # maps both forms to the findings' current fingerprints (no duplicate post, no false "new").
+        known = recognised(result.findings, earlier)
+        dismissed = recognised(result.findings, threads.dismissed)
         fresh = [
             f
             for f in result.findings
-            if f.placement is Placement.INLINE
-            and f.fingerprint not in earlier
-            and f.fingerprint not in threads.dismissed
+            if f.placement is Placement.INLINE and f.fingerprint not in known and f.fingerprint not in dismissed
         ]
         to_post = fresh[: config.review.max_inline_comments]
         if to_post and not threads.posted_for_sha:
             await self._post_review(to_post, head)
         elif threads.posted_for_sha:
-            self.report.inline_posted = [f for f in fresh if f.fingerprint in threads.posted_for_sha]
+            for_sha = recognised(result.findings, threads.posted_for_sha)
+            self.report.inline_posted = [f for f in fresh if f.fingerprint in for_sha]
         posted_now = {f.fingerprint for f in self.report.inline_posted}
-        inline_all = sorted(earlier | posted_now)
+        inline_all = sorted(earlier | known | posted_now)
         threshold = config.review.severity_threshold or self.deps.settings.archbot_severity_threshold
         conclusion = conclusion_for(result.findings, threshold)
         marker = {
@@ -407,7 +411,7 @@ class PullRequestReview:
     ) -> None:
         """Resolve archbot's own threads whose finding is gone, in the files this run looked at and in
         the namespaces (static, model) that ran; best-effort: a failure never loses the review."""
-        current = {f.fingerprint for f in result.findings}
+        current = all_fingerprints(result.findings)  # a thread posted under a legacy fingerprint too
         by_thread: dict[str, list[str]] = {}
         for fp, thread in state.posted.items():
             by_thread.setdefault(thread.id, []).append(fp)

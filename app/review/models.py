@@ -128,6 +128,9 @@ class Finding(BaseModel):
     source: Source = Source.MODEL
     rule_id: str | None = None  # ARCH1xx / ruff code for deterministic findings
     fingerprint: str
+    # The identity archbot gave this finding before scopes were part of it (deterministic findings
+    # only): markers in comments posted by that version still name it (app.review.fingerprint.recognised).
+    legacy_fingerprint: str | None = None
     confirmed_by_model: bool = False  # a static finding the model confirmed
     in_test_path: bool = False  # in a test/fixture/example/docs path: severity capped, never gated
 

@@ -36,6 +36,7 @@ from app.static.module_view import ModuleView
 from app.static.redos import check_redos
 from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
+from app.static.scopes import ScopeIndex
 from app.static.secrets import find_committed_secrets
 from app.static.state_checks import check_state
 from app.static.swallowed import check_swallowed_errors
@@ -84,6 +85,14 @@ class _File:
     parse_error: str | None
     _lines: list[str] | None = None
     _stmts: list[ast.stmt] | None = None
+    _scopes: ScopeIndex | None = None
+
+    @property
+    def scopes(self) -> ScopeIndex:
+        """Line -> enclosing scope, built on first use (for findings' identity)."""
+        if self._scopes is None:
+            self._scopes = ScopeIndex(self.tree, self.lines)
+        return self._scopes
 
     @property
     def lines(self) -> list[str]:
@@ -161,6 +170,8 @@ def _make(
     code: str | None = None,
 ) -> Finding:
     path = file.item.path
+    text = file.code(span) if code is None else code
+    scope, occurrence = file.scopes.place(span)
     return Finding(
         path=path,
         line=line,
@@ -171,7 +182,8 @@ def _make(
         placement=Placement.INLINE,
         source=Source.STATIC,
         rule_id=rule_id,
-        fingerprint=fingerprint(rule_id, path, file.code(span) if code is None else code),
+        fingerprint=fingerprint(rule_id, path, text, scope=scope, occurrence=occurrence),
+        legacy_fingerprint=fingerprint(rule_id, path, text),
     )
 
 

@@ -99,8 +99,7 @@ RUFF_RULES: dict[str, RuffRule] = {
     **_rules("B019", _C.PERFORMANCE, _S.MEDIUM, "lru_cache on a method keeps every instance alive: a memory leak."),
     **_rules("PLW2101", _C.CONCURRENCY, _S.HIGH, "A lock created inside `with` protects nothing."),
     **_rules("PLW1509", _C.CONCURRENCY, _S.MEDIUM, "preexec_fn is not safe in a threaded process."),
-    **_rules("PLW1508 PLW1510 PLW0711", _C.RELIABILITY, _S.LOW, "A failure here passes unnoticed."),
-    **_rules("SIM115", _C.RELIABILITY, _S.LOW, "A file opened without `with` leaks its handle on error."),
+    **_rules("PLW1510 PLW0711", _C.RELIABILITY, _S.LOW, "A failure here passes unnoticed."),
 }
 
 SELECTED: tuple[str, ...] = tuple(sorted(RUFF_RULES))

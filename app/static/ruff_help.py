@@ -517,13 +517,6 @@ RUFF_HELP: dict[str, RuffHelp] = {
         "`or`/`and` evaluate to one of the two classes, so only that one is caught; the other passes through.",
         "Use a tuple: `except (A, B):`.",
     ),
-    "PLW1508": _h(
-        "invalid-envvar-default",
-        "`os.getenv` / `os.environ.get` with a default that is not a string or `None`.",
-        "Environment values are strings: the default then has another type than a set variable, and the "
-        "code breaks only in the environment where the variable is set (or only where it is not).",
-        'Use a string default and convert once (`int(os.getenv("WORKERS", "4"))`), or use a settings class.',
-    ),
     "PLW1509": _h(
         "subprocess-popen-preexec-fn",
         "`subprocess` calls with `preexec_fn=`.",
@@ -537,13 +530,6 @@ RUFF_HELP: dict[str, RuffHelp] = {
         "A failing command returns a non-zero code that nothing looks at: the program carries on as if it "
         "had succeeded.",
         "Pass `check=True`, or `check=False` and inspect `returncode` right after.",
-    ),
-    "SIM115": _h(
-        "open-file-with-context-handler",
-        "`open(...)` (and similar) called outside a `with` statement.",
-        "If anything raises before `close()`, the file handle stays open until garbage collection; under "
-        "load the process runs out of file descriptors.",
-        "Open it in a `with` block: `with open(path) as f:`.",
     ),
     "B019": _h(
         "cached-instance-method",

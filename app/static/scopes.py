@@ -24,7 +24,7 @@ _Def = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 def _children(node: ast.AST, qualname: str) -> list[tuple[_Def, str]]:
     """Definitions directly inside ``node`` (at any statement depth, not inside another definition)."""
     found: list[tuple[_Def, str]] = []
-    stack = [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)]
+    stack: list[ast.AST] = [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)]
     while stack:
         child = stack.pop()
         if isinstance(child, _Def):

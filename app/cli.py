@@ -1,4 +1,4 @@
-"""The ``archbot`` console script: serve, worker, review, plan, action, schema, send-test-delivery.
+"""The ``archbot`` console script: serve, worker, review, plan, action, rules, schema, send-test-delivery.
 
 Logging is configured here, once per process, on stderr (``app.logs``); stdout is for the document a
 subcommand prints. Exit codes: 0 done, 1 a finding at ``--fail-on`` or a failed model call (or a
@@ -143,6 +143,26 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         formatter_class=_Formatter,
     )
 
+    rules = sub.add_parser(
+        "rules",
+        help="list every rule archbot can report (own, ruff, model), or show one",
+        description="List every rule archbot can report: its own deterministic rules (ARCH1xx), the ruff rules "
+        "it runs (ruff:<code>) and the model's review categories (archbot/<category>), with family, severity "
+        "and what each catches. Name rules (ARCH110, S608) to see their help and, for own rules, an unsafe and "
+        "a safe example.",
+        epilog="examples:\n  archbot rules\n  archbot rules ARCH110\n  archbot rules --format json > rules.json",
+        formatter_class=_Formatter,
+    )
+    rules.add_argument("rule", nargs="*", metavar="RULE", help="rule ids to show in detail (default: all, as a table)")
+    rules.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text (an aligned table; details for named rules), json, or markdown (the README's table) "
+        "(default: %(default)s)",
+    )
+    rules.add_argument("--own", action="store_true", help="only archbot's own rules")
+
     schema = sub.add_parser(
         "schema",
         help="print the JSON Schema of an output format",
@@ -174,7 +194,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="pull_request: the head commit named (default: 40 zeros, not the PR's head, so the worker posts "
         "nothing; give the PR's real head to have it reviewed)",
     )
-    subparsers = {"serve": serve, "review": review, "plan": plan, "schema": schema, "send-test-delivery": send}
+    subparsers = {
+        "serve": serve,
+        "review": review,
+        "plan": plan,
+        "rules": rules,
+        "schema": schema,
+        "send-test-delivery": send,
+    }
     subparsers.update({name: sub.choices[name] for name in ("worker", "action")})
     return p, subparsers
 
@@ -193,6 +220,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; the process exit code (see the module docstring)."""
     args = _parse(argv)
+    if args.command == "rules":
+        return _rules(args)
     if args.command == "schema":
         from app.review.report import review_json_schema
 
@@ -212,6 +241,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from app.static.rules_list import render, select
+
+    try:
+        docs = select(args.rule, own_only=args.own)
+    except KeyError as exc:
+        sys.stderr.write(f"archbot: no rule {exc.args[0]!r}; `archbot rules` lists them all\n")
+        return 2
+    sys.stdout.write(render(docs, args.format, details=bool(args.rule)))
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

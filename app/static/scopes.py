@@ -24,7 +24,7 @@ _Def = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 def _children(node: ast.AST, qualname: str) -> list[tuple[_Def, str]]:
     """Definitions directly inside ``node`` (at any statement depth, not inside another definition)."""
     found: list[tuple[_Def, str]] = []
-    stack = list(ast.iter_child_nodes(node))
+    stack: list[ast.AST] = [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)]
     while stack:
         child = stack.pop()
         if isinstance(child, _Def):
@@ -35,7 +35,7 @@ def _children(node: ast.AST, qualname: str) -> list[tuple[_Def, str]]:
             else:
                 name = f"{qualname}.<locals>.{child.name}"
             found.append((child, name))
-        elif not isinstance(child, ast.Lambda):
+        elif isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):  # defs are statements only
             stack.extend(ast.iter_child_nodes(child))
     return found
 

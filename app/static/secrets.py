@@ -192,9 +192,12 @@ def find_committed_secrets(
 ) -> list[SecretHit]:
     """ARCH112 hits on the changed lines of one Python file, one per statement."""
     starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
-    compared = _compared_lines(tree, changed_lines)
+    compared: list[tuple[int, int, int, int]] | None = None  # built on the first candidate only
 
     def in_compared(offset: int) -> bool:
+        nonlocal compared
+        if compared is None:
+            compared = _compared_lines(tree, changed_lines)
         line = bisect.bisect_right(starts, offset)
         col = len(source[starts[line - 1] : offset].encode("utf-8"))
         return any((line, col) >= (a, b) and (line, col) < (c, d) for a, b, c, d in compared)

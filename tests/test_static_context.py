@@ -201,8 +201,21 @@ def test_continue_in_a_loop_is_reported_but_not_a_retry_that_raises() -> None:
         "def f(m):\n    p = None\n    try:\n        p = m.find()\n    except Exception:\n        pass\n"
         "    if not p:\n        p = 'uv'\n    return p\n",
         "try:\n    import ujson\nexcept Exception:\n    pass\n",
+        "def f(m):\n    p = None\n    if m:\n        try:\n            p = m.find()\n        except Exception:\n"
+        "            pass\n    return p or 'uv'\n",
     ],
-    ids=["logged", "reraise", "convert", "store", "fail-closed", "narrow", "raw-fallback", "next-line", "import"],
+    ids=[
+        "logged",
+        "reraise",
+        "convert",
+        "store",
+        "fail-closed",
+        "narrow",
+        "raw-fallback",
+        "next-line",
+        "import",
+        "nested-next-line",
+    ],
 )
 def test_handlers_that_keep_the_error_are_quiet(source: str) -> None:
     assert swallowed(source) == []

@@ -192,12 +192,12 @@ def find_committed_secrets(
 ) -> list[SecretHit]:
     """ARCH112 hits on the changed lines of one Python file, one per statement."""
     starts = [0] + [m.end() for m in _NEWLINE.finditer(source)]
-    compared_cache: list[list[tuple[int, int, int, int]]] = []
+    compared: list[tuple[int, int, int, int]] | None = None  # built on the first candidate only
 
     def in_compared(offset: int) -> bool:
-        if not compared_cache:  # walked only when a detector matched: most files have no candidate at all
-            compared_cache.append(_compared_lines(tree, changed_lines))
-        compared = compared_cache[0]
+        nonlocal compared
+        if compared is None:
+            compared = _compared_lines(tree, changed_lines)
         line = bisect.bisect_right(starts, offset)
         col = len(source[starts[line - 1] : offset].encode("utf-8"))
         return any((line, col) >= (a, b) and (line, col) < (c, d) for a, b, c, d in compared)

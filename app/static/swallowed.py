@@ -126,9 +126,15 @@ def _intended_fallback(
     return False
 
 
-def _walk(block: list[ast.stmt], loop_after: list[ast.stmt] | None, out: list[RawFinding], seen: set[int]) -> None:
+def _walk(
+    block: list[ast.stmt],
+    loop_after: list[ast.stmt] | None,
+    out: list[RawFinding],
+    seen: set[int],
+    outer_after: list[ast.stmt] | None = None,
+) -> None:
     for index, stmt in enumerate(block):
-        after = block[index + 1 :]
+        after = block[index + 1 :] + (outer_after or [])  # what runs next, out of enclosing blocks too
         if isinstance(stmt, ast.Try | ast.TryStar) and id(stmt) not in seen:
             seen.add(id(stmt))
             for handler in stmt.handlers:
@@ -150,9 +156,10 @@ def _walk(block: list[ast.stmt], loop_after: list[ast.stmt] | None, out: list[Ra
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             _walk(stmt.body, None, out, seen)
             continue
-        inner_loop = after if isinstance(stmt, ast.For | ast.AsyncFor | ast.While) else loop_after
+        is_loop = isinstance(stmt, ast.For | ast.AsyncFor | ast.While)
+        inner_loop = after if is_loop else loop_after
         for inner in _blocks(stmt):
-            _walk(inner, inner_loop, out, seen)
+            _walk(inner, inner_loop, out, seen, None if is_loop else after)
 
 
 def check_swallowed_errors(view: ModuleView) -> list[RawFinding]:

@@ -48,6 +48,7 @@ from app.review.models import (
     TokenUsage,
 )
 from app.review.prompts import load_prompt, render_task
+from app.review.repo_files import NO_REPO_FILES, RepoFiles
 from app.review.sanitize import redact_secrets
 from app.static import ChangedPython, StaticReport, analyse
 
@@ -76,6 +77,7 @@ class ReviewRequest:
     budgets: Budgets = field(default_factory=Budgets)
     run_static: bool = True
     content_problems: Mapping[str, str] = field(default_factory=dict)  # path -> why its text is not usable
+    repo_files: RepoFiles = NO_REPO_FILES  # the head revision's other files, for review context
 
 
 @dataclass

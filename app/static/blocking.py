@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from app.review.models import SEVERITY_ORDER, Severity
 from app.static import blocking_names as cat
-from app.static.blocking_types import Context, Hit, ModuleTypes, own_statements
+from app.static.blocking_types import Context, Hit, ModuleTypes, all_statements, own_statements
 from app.static.checks import RawFinding
 from app.static.facts import child_nodes, own_nodes, statement_span
 from app.static.module_view import ModuleView
@@ -38,6 +38,7 @@ _CONTAINERS = (
     ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
     ast.comprehension, ast.IfExp,
 )  # fmt: skip
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 _BY_ORDER = sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__)
 
@@ -100,6 +101,8 @@ def _child_context(parent: ast.AST, child: ast.AST, ctx: Context) -> Context:
         return Context(argument=child is not parent.func)
     if isinstance(parent, ast.keyword):
         return Context(argument=True)
+    if isinstance(parent, _COMPREHENSIONS) and not isinstance(child, ast.comprehension):
+        return Context(argument=True)  # `[c.request("GET", u) for u in urls]` is usually a list of coroutines
     if isinstance(parent, _CONTAINERS):
         return Context(argument=ctx.argument, returned=ctx.returned)
     return Context()
@@ -107,6 +110,17 @@ def _child_context(parent: ast.AST, child: ast.AST, ctx: Context) -> Context:
 
 def _end(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0
+
+
+def _created_here(func: _Def, node: ast.AST) -> bool:
+    """``node`` is, or is a method call on, a plain name the function itself assigns."""
+    target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else node
+    if not isinstance(target, ast.Name):
+        return False
+    return any(
+        isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == target.id for t in stmt.targets)
+        for stmt in own_statements(func.body)
+    )
 
 
 def _is_route(func: _Def) -> bool:
@@ -125,6 +139,44 @@ def _is_main_guard(stmt: ast.stmt) -> bool:
     )
 
 
+def _startup_hook(func: ast.AsyncFunctionDef, registered: set[str]) -> bool:
+    """A lifespan, startup or shutdown hook: it runs while no request is being served."""
+    if func.name in registered or "lifespan" in func.name:
+        return True
+    for dec in func.decorator_list:
+        call = dec if isinstance(dec, ast.Call) else None
+        target = call.func if call is not None else dec
+        name = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+        if name not in cat.STARTUP_DECORATORS:
+            continue
+        events = [a.value for a in (call.args if call is not None else []) if isinstance(a, ast.Constant)]
+        if not events or any(event in cat.STARTUP_EVENTS for event in events):
+            return True
+    return False
+
+
+def _registered_hooks(tree: ast.Module) -> set[str]:
+    """Names handed to a framework as lifespan or startup/shutdown hooks anywhere in the module."""
+    found: set[str] = set()
+    for stmt in all_statements(tree.body):
+        value = stmt.value if isinstance(stmt, ast.Expr | ast.Assign) else None
+        if not isinstance(value, ast.Call):
+            continue
+        for kw in value.keywords:
+            if kw.arg in cat.STARTUP_KEYWORDS:
+                items = kw.value.elts if isinstance(kw.value, ast.List | ast.Tuple) else [kw.value]
+                found.update(item.id for item in items if isinstance(item, ast.Name))
+        func = value.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "append"
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr in cat.STARTUP_REGISTRIES
+        ):
+            found.update(arg.id for arg in value.args if isinstance(arg, ast.Name))
+    return found
+
+
 def _lowered(severity: Severity, steps: int) -> Severity:
     index = min(SEVERITY_ORDER[severity] + steps, SEVERITY_ORDER[Severity.LOW])
     return _BY_ORDER[max(index, SEVERITY_ORDER[severity])]
@@ -135,6 +187,7 @@ class _Checker:
 
     def __init__(self, view: ModuleView, holders: set[int]) -> None:
         self.holders = holders  # definitions with a coroutine somewhere inside
+        self.hooks = _registered_hooks(view.tree)
         self.types = ModuleTypes(view.tree)
         self.findings: list[RawFinding] = []
         self.memo: dict[int, tuple[list[str], int, Hit] | None] = {}
@@ -143,13 +196,13 @@ class _Checker:
     # ---------------------------------------------------------------- walking
 
     def run(self, body: list[ast.stmt], env: Mapping[str, str], cls: str | None, top: bool) -> None:
+        if top:
+            body = [stmt for stmt in body if not _is_main_guard(stmt)]
         for stmt in own_statements(body):
-            if top and _is_main_guard(stmt):
-                continue
             holder = id(stmt) in self.holders
             if isinstance(stmt, ast.AsyncFunctionDef) or (isinstance(stmt, ast.FunctionDef) and holder):
                 scope = _Scope(stmt, cls, self.types.function_env(stmt, env, cls))
-                if isinstance(stmt, ast.AsyncFunctionDef):
+                if isinstance(stmt, ast.AsyncFunctionDef) and not _startup_hook(stmt, self.hooks):
                     self._coroutine(scope)
                 if holder:
                     self.run(stmt.body, scope.env, None, top=False)
@@ -171,6 +224,8 @@ class _Checker:
             else:
                 continue
             span = statement_span(site.stmt, getattr(node, "lineno", 1), getattr(node, "end_lineno", None) or 1)
+            if hit is not None and hit.kind.name == "lock" and _created_here(func, node):
+                continue  # a lock the coroutine made itself: no other thread can hold it
             if hit is not None:
                 key = (id(site.stmt), getattr(node, "lineno", 1))
                 if key not in direct or _end(node) < _end(direct[key][1]):  # `a.execute(q).fetchone()`: execute

@@ -56,9 +56,29 @@ LOCK = Kind("lock", "is a blocking lock acquisition", steps_down=1)
 WAIT = Kind("wait", "is a blocking wait on a thread, process or future")
 INPUT = Kind("input", "waits for terminal input")
 COMPUTE = Kind("compute", "runs model inference on the event loop thread")
+HASHING = Kind("hashing", "is deliberately slow password hashing (CPU-bound, on the event loop thread)")
 
 KINDS: Mapping[str, Kind] = MappingProxyType(
-    {k.name: k for k in (HTTP, DB, SDK, NETWORK, BROKER, SUBPROCESS, FILE, FS, LOAD, SLEEP, LOCK, WAIT, INPUT, COMPUTE)}
+    {
+        k.name: k
+        for k in (
+            HTTP,
+            DB,
+            SDK,
+            NETWORK,
+            BROKER,
+            SUBPROCESS,
+            FILE,
+            FS,
+            LOAD,
+            SLEEP,
+            LOCK,
+            WAIT,
+            INPUT,
+            COMPUTE,
+            HASHING,
+        )
+    }
 )
 
 
@@ -117,6 +137,9 @@ FUNCTIONS: Mapping[str, str] = _table(
         SLEEP: "time.sleep",
         WAIT: "concurrent.futures.wait concurrent.futures.as_completed",
         LOCK: "fcntl.flock fcntl.lockf",
+        HASHING: "bcrypt.hashpw bcrypt.checkpw bcrypt.kdf hashlib.pbkdf2_hmac hashlib.scrypt "
+        "werkzeug.security.generate_password_hash werkzeug.security.check_password_hash "
+        "django.contrib.auth.hashers.make_password django.contrib.auth.hashers.check_password",
         INPUT: "input builtins.input getpass.getpass sys.stdin.read sys.stdin.readline sys.stdin.readlines",
     }
 )
@@ -222,6 +245,15 @@ _PATH_IO = (
     "is_fifo is_block_device is_char_device is_junction stat lstat mkdir rmdir unlink rename replace touch "
     "iterdir glob rglob walk samefile chmod lchmod owner group readlink symlink_to hardlink_to link_to copy "
     "copy_into move move_into"
+)
+# Django querysets: these run the query (the async API is ``aget``, ``acreate``, ...); the others chain.
+_ORM_RUNS = (
+    "get create get_or_create update_or_create bulk_create bulk_update count exists first last earliest latest "
+    "aggregate delete update in_bulk iterator contains explain"
+)
+_ORM_CHAINS = (
+    "all filter exclude order_by select_related prefetch_related annotate alias values values_list only defer "
+    "using distinct reverse select_for_update none union intersection difference"
 )
 _PATH_PURE = "with_suffix with_name with_stem joinpath relative_to resolve absolute expanduser"
 
@@ -357,6 +389,10 @@ _TYPES: tuple[ObjectType, ...] = (
     _t("filelock.FileLock", LOCK, "a file lock", "acquire", with_blocks=True),
     # files and paths
     _t("file", FILE, "a synchronous file object", _FILE),
+    _t("password.hasher", HASHING, "a password hasher", "hash verify check_needs_rehash verify_and_update "
+       "encrypt"),
+    _t("django.queryset", DB, "a Django queryset (the ORM runs queries synchronously)", _ORM_RUNS,
+       returns={m: "django.queryset" for m in _names(_ORM_CHAINS)}),
     _t("pathlib.Path", FS, "a `pathlib.Path`", _PATH_IO,
        returns={**{m: "pathlib.Path" for m in _names(_PATH_PURE)}, "open": "file"},
        attrs={"parent": "pathlib.Path"}),
@@ -459,6 +495,9 @@ CLASSES: Mapping[str, str] = MappingProxyType(
         **{n: "pathlib.Path" for n in _names("pathlib.Path pathlib.PosixPath pathlib.WindowsPath")},
         **{n: "archive" for n in _names("zipfile.ZipFile tarfile.TarFile")},
         **{n: "memory" for n in _names("io.BytesIO io.StringIO")},
+        **{n: "password.hasher" for n in _names(
+            "passlib.context.CryptContext argon2.PasswordHasher passlib.hash.bcrypt passlib.hash.argon2 "
+            "passlib.hash.pbkdf2_sha256 pwdlib.PasswordHash")},
     }
 )
 
@@ -505,9 +544,41 @@ CLIENT_PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 ASYNC_MARKERS: tuple[str, ...] = (".aio.", ".aio", "Async", ".asyncio.", "_async.")
 
-# Annotations and calls whose type is a *sync* client of a package that also has an async one: the
-# qualified name must be exactly one of ours; anything else from these packages is not tracked.
+# The synchronous HTTP clients (``names.SYNC_CLIENTS`` for the timeout and TLS checks).
 HTTP_CLIENT_TYPES: frozenset[str] = frozenset({"requests.Session", "httpx.Client", "urllib3.PoolManager"})
+
+# Async clients and objects: their methods are awaited; an un-awaited call on one is not a sync call
+# (and must not be taken for one by the signature matches below).
+ASYNC_CLASSES: frozenset[str] = _names(
+    "httpx.AsyncClient aiohttp.ClientSession aiohttp.client.ClientSession redis.asyncio.Redis "
+    "redis.asyncio.StrictRedis redis.asyncio.from_url redis.asyncio.client.Redis aioredis.Redis aioredis.from_url "
+    "motor.motor_asyncio.AsyncIOMotorClient asyncpg.connect asyncpg.create_pool asyncpg.Connection asyncpg.Pool "
+    "aiosqlite.connect aiosqlite.Connection aiomysql.connect aiomysql.create_pool aiopg.connect aiopg.create_pool "
+    "psycopg.AsyncConnection psycopg.AsyncConnection.connect psycopg_pool.AsyncConnectionPool "
+    "sqlalchemy.ext.asyncio.AsyncSession sqlalchemy.ext.asyncio.AsyncEngine sqlalchemy.ext.asyncio.create_async_engine "
+    "sqlalchemy.ext.asyncio.async_sessionmaker elasticsearch.AsyncElasticsearch aioboto3.Session aiobotocore.session"
+    ".get_session anyio.Path trio.Path aiofiles.open anyio.open_file trio.open_file aiokafka.AIOKafkaProducer "
+    "aiokafka.AIOKafkaConsumer aio_pika.connect aio_pika.connect_robust asyncio.Queue asyncio.Event asyncio.Lock "
+    "asyncio.Semaphore asyncio.Condition databases.Database"
+)
+
+# Django's ORM: ``Model.objects`` (``objects`` of a capitalised name) is a manager (``django.queryset``).
+ORM_MANAGER = "objects"
+
+# Startup and shutdown hooks run before the server accepts requests (or after it stopped): blocking
+# there delays startup, it stalls nobody. A coroutine is one when it is decorated with one of
+# ``STARTUP_DECORATORS`` (``@app.on_event("startup")``: the event must be in ``STARTUP_EVENTS`` when given),
+# named like a lifespan, or handed to a framework as one (``FastAPI(lifespan=f)``, ``on_startup=[f]``,
+# ``app.on_startup.append(f)``).
+STARTUP_DECORATORS: frozenset[str] = _names(
+    "on_event listener before_server_start after_server_stop before_server_stop main_process_start "
+    "main_process_stop on_startup on_shutdown"
+)
+STARTUP_EVENTS: frozenset[str] = _names(
+    "startup shutdown before_server_start after_server_stop before_server_stop main_process_start main_process_stop"
+)
+STARTUP_KEYWORDS: frozenset[str] = _names("lifespan on_startup on_shutdown on_cleanup")
+STARTUP_REGISTRIES: frozenset[str] = _names("on_startup on_shutdown on_cleanup cleanup_ctx")
 
 # ------------------------------------------------------------------ signature matches (unknown receivers)
 

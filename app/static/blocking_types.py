@@ -88,6 +88,8 @@ def _annotation_name(aliases: Mapping[str, str], expr: ast.expr | None) -> str |
 def _type_for_name(name: str) -> str | None:
     if name in cat.CLASSES:
         return cat.CLASSES[name]
+    if name in cat.ASYNC_CLASSES:
+        return ASYNC
     for prefix, suffix, type_name in cat.CLIENT_PATTERNS:
         last = name.rsplit(".", 1)[-1]
         if name.startswith(prefix) and last.endswith(suffix) and not any(m in name for m in cat.ASYNC_MARKERS):
@@ -324,6 +326,13 @@ class ModuleTypes:
             spec = cat.TYPES.get(owner or "")
             if spec is not None:
                 return spec.attrs.get(expr.attr) or spec.any_attr
+            if (
+                expr.attr == cat.ORM_MANAGER
+                and owner is None
+                and isinstance(expr.value, ast.Name)
+                and expr.value.id[:1].isupper()
+            ):
+                return "django.queryset"
             return None
         if isinstance(expr, ast.Subscript):
             spec = cat.TYPES.get(self.type_of(expr.value, env) or "")

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from app.review.models import SEVERITY_ORDER, Severity
 from app.static import blocking_names as cat
-from app.static.blocking_types import Context, Hit, ModuleTypes, all_statements, own_statements
+from app.static.blocking_types import Context, Hit, ModuleTypes, all_statements, own_statements, qualify
 from app.static.checks import RawFinding
-from app.static.facts import child_nodes, own_nodes, statement_span
+from app.static.facts import child_nodes, dotted, own_nodes, statement_span
 from app.static.module_view import ModuleView
 from app.static.names import ROUTE_DECORATORS
 from app.static.rules import RULES_BY_ID
@@ -112,6 +112,34 @@ def _end(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0
 
 
+def _lock_key(expr: ast.expr, cls: str | None) -> str | None:
+    """How a lock is named across the module: ``_LOCK``, or ``Cls.self._lock`` for an instance's."""
+    text = dotted(expr)
+    if text is None:
+        return None
+    return f"{cls}.{text}" if cls is not None and text.startswith(("self.", "cls.")) else text
+
+
+def _entry_coroutines(tree: ast.Module, types: ModuleTypes) -> set[str]:
+    """Coroutines the module runs as a program's entry point: ``asyncio.run(main())``, ``anyio.run(main)``."""
+    found: set[str] = set()
+    for stmt in all_statements(tree.body):
+        if not isinstance(stmt, ast.Expr | ast.Assign | ast.Return | ast.Raise):
+            continue
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            runner = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            name = qualify(types.aliases, node.func) or ""
+            if name not in cat.ENTRY_RUNNERS and runner not in cat.ENTRY_RUNNERS:
+                continue
+            first = node.args[0]
+            first = first.func if isinstance(first, ast.Call) else first
+            if isinstance(first, ast.Name):
+                found.add(first.id)
+    return found
+
+
 def _created_here(func: _Def, node: ast.AST) -> bool:
     """``node`` is, or is a method call on, a plain name the function itself assigns."""
     target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else node
@@ -191,6 +219,8 @@ class _Checker:
         self.types = ModuleTypes(view.tree)
         self.findings: list[RawFinding] = []
         self.memo: dict[int, tuple[list[str], int, Hit] | None] = {}
+        self.slow_locks: set[str] | None = None
+        self.entry = _entry_coroutines(view.tree, self.types)
         self.generators: dict[int, bool] = {}
 
     # ---------------------------------------------------------------- walking
@@ -224,8 +254,10 @@ class _Checker:
             else:
                 continue
             span = statement_span(site.stmt, getattr(node, "lineno", 1), getattr(node, "end_lineno", None) or 1)
-            if hit is not None and hit.kind.name == "lock" and _created_here(func, node):
-                continue  # a lock the coroutine made itself: no other thread can hold it
+            if hit is not None and hit.kind.name == "lock" and not self._contended(func, node, scope.cls):
+                continue
+            if hit is not None and self.entry and func.name in self.entry and hit.kind.name in cat.ENTRY_QUIET_KINDS:
+                continue
             if hit is not None:
                 key = (id(site.stmt), getattr(node, "lineno", 1))
                 if key not in direct or _end(node) < _end(direct[key][1]):  # `a.execute(q).fetchone()`: execute
@@ -242,6 +274,61 @@ class _Checker:
                 )
         for hit, node, span in direct.values():
             self._direct(hit, node, span, route)
+
+    # ------------------------------------------------------------------ locks
+
+    def _contended(self, func: _Def, node: ast.AST, cls: str | None) -> bool:
+        """A plain lock taken in a coroutine is worth reporting when the module also holds it around blocking
+        work (then waiting for it waits for that work); not when the coroutine made the lock itself."""
+        if _created_here(func, node):
+            return False
+        target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else node
+        key = _lock_key(target, cls) if isinstance(target, ast.expr) else None
+        return key is not None and key in self._slow_locks()
+
+    def _slow_locks(self) -> set[str]:
+        if self.slow_locks is None:
+            self.slow_locks = set()
+            for func, cls in self._functions():
+                self.slow_locks.update(self._locks_held_around_blocking(func, cls))
+        return self.slow_locks
+
+    def _functions(self) -> Iterator[tuple[_Def, str | None]]:
+        for stmt in self.types.functions.values():
+            yield stmt, None
+        for name, node in self.types.classes.items():
+            for member in node.body:
+                if isinstance(member, _Def):
+                    yield member, name
+
+    def _locks_held_around_blocking(self, func: _Def, cls: str | None) -> set[str]:
+        withs = [
+            (stmt, item.context_expr)
+            for stmt in own_statements(func.body)
+            if isinstance(stmt, ast.With)
+            for item in stmt.items
+            if isinstance(item.context_expr, ast.Name | ast.Attribute)
+        ]
+        if not withs:
+            return set()
+        env = self.types.function_env(func, self.types.env, cls)
+        found: set[str] = set()
+        for stmt, expr in withs:
+            key = _lock_key(expr, cls)
+            if key is None or self.types.type_of(expr, env) != "threading.Lock":
+                continue
+            nested = _nested_defs(func)
+            for site in _sites(stmt.body):
+                if not isinstance(site.node, ast.Call):
+                    continue
+                hit = self.types.classify(site.node, env, site.ctx)
+                helper = self._helper(site.node, cls, nested) if hit is None else None
+                if (hit is not None and hit.kind.name != "lock") or (
+                    helper is not None and self._chain(helper, cls, 1, {helper.name}) is not None
+                ):
+                    found.add(key)
+                    break
+        return found
 
     # --------------------------------------------------------------- findings
 

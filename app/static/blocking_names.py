@@ -52,6 +52,8 @@ FILE = Kind("file", "is synchronous file I/O", steps_down=1)
 FS = Kind("fs", "is a synchronous file-system call", steps_down=2)
 LOAD = Kind("load", "loads a model or a whole data file synchronously")
 SLEEP = Kind("sleep", "blocks the thread")
+# A plain lock is reported only where the module also holds it around blocking work (see blocking.py):
+# waiting for a lock that guards a counter costs microseconds.
 LOCK = Kind("lock", "is a blocking lock acquisition", steps_down=1)
 WAIT = Kind("wait", "is a blocking wait on a thread, process or future")
 INPUT = Kind("input", "waits for terminal input")
@@ -369,7 +371,9 @@ _TYPES: tuple[ObjectType, ...] = (
     # processes, threads and sync primitives
     _t("subprocess.Popen", SUBPROCESS, "a `subprocess.Popen`", "wait communicate",
        attrs={"stdout": "file", "stderr": "file", "stdin": "file"}),
-    _t("threading.Lock", LOCK, "a threading lock or semaphore", "acquire", with_blocks=True),
+    _t("threading.Lock", LOCK, "a threading lock", "acquire", with_blocks=True),
+    _t("threading.Semaphore", WAIT, "a threading semaphore", "acquire", with_blocks=True,
+       phrase="is a blocking semaphore acquisition"),
     _t("threading.Condition", LOCK, "a threading condition", "acquire wait wait_for", with_blocks=True),
     _t("threading.Event", WAIT, "a `threading.Event`", "wait", phrase="is a blocking wait on a threading event"),
     _t("threading.Barrier", WAIT, "a `threading.Barrier`", "wait"),
@@ -385,7 +389,7 @@ _TYPES: tuple[ObjectType, ...] = (
     _t("multiprocessing.Pool", WAIT, "a process pool", "map starmap apply join imap imap_unordered",
        returns={"apply_async": "multiprocessing.AsyncResult", "map_async": "multiprocessing.AsyncResult"}),
     _t("multiprocessing.AsyncResult", WAIT, "a pool result", "get wait"),
-    _t("multiprocessing.Connection", WAIT, "a pipe end", "recv recv_bytes send send_bytes poll"),
+    _t("multiprocessing.Connection", WAIT, "a pipe end", "recv recv_bytes recv_bytes_into"),
     _t("filelock.FileLock", LOCK, "a file lock", "acquire", with_blocks=True),
     # files and paths
     _t("file", FILE, "a synchronous file object", _FILE),
@@ -470,8 +474,10 @@ CLASSES: Mapping[str, str] = MappingProxyType(
         **{n: "kafka.Consumer" for n in _names("kafka.KafkaConsumer confluent_kafka.Consumer")},
         "subprocess.Popen": "subprocess.Popen",
         **{n: "threading.Lock" for n in _names(
-            "threading.Lock threading.RLock threading.Semaphore threading.BoundedSemaphore multiprocessing.Lock "
-            "multiprocessing.RLock multiprocessing.Semaphore multiprocessing.BoundedSemaphore _thread.allocate_lock")},
+            "threading.Lock threading.RLock multiprocessing.Lock multiprocessing.RLock _thread.allocate_lock")},
+        **{n: "threading.Semaphore" for n in _names(
+            "threading.Semaphore threading.BoundedSemaphore multiprocessing.Semaphore "
+            "multiprocessing.BoundedSemaphore")},
         **{n: "threading.Condition" for n in _names("threading.Condition multiprocessing.Condition")},
         **{n: "threading.Event" for n in _names("threading.Event multiprocessing.Event")},
         **{n: "threading.Barrier" for n in _names("threading.Barrier multiprocessing.Barrier")},
@@ -564,6 +570,11 @@ ASYNC_CLASSES: frozenset[str] = _names(
 
 # Django's ORM: ``Model.objects`` (``objects`` of a capitalised name) is a manager (``django.queryset``).
 ORM_MANAGER = "objects"
+
+# Entry coroutines (``asyncio.run(main())``): the program's own loop, often a script's; file, file-system,
+# terminal and sleep calls there delay the program itself. Network and database calls are still reported.
+ENTRY_RUNNERS: frozenset[str] = _names("asyncio.run anyio.run trio.run uvloop.run run_until_complete")
+ENTRY_QUIET_KINDS: frozenset[str] = frozenset({FILE.name, FS.name, INPUT.name, SLEEP.name})
 
 # Startup and shutdown hooks run before the server accepts requests (or after it stopped): blocking
 # there delays startup, it stalls nobody. A coroutine is one when it is decorated with one of

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 
 from app.review.models import SEVERITY_ORDER, Severity
 from app.static import blocking_names as cat
-from app.static.blocking_types import Context, Hit, ModuleTypes, all_statements, own_statements, qualify
+from app.static.blocking_types import (
+    INSTANCE,
+    Context,
+    Hit,
+    ModuleTypes,
+    all_statements,
+    own_statements,
+    qualify,
+)
 from app.static.checks import RawFinding
 from app.static.facts import child_nodes, dotted, own_nodes, statement_span
 from app.static.module_view import ModuleView
@@ -322,9 +330,9 @@ class _Checker:
                 if not isinstance(site.node, ast.Call):
                     continue
                 hit = self.types.classify(site.node, env, site.ctx)
-                helper = self._helper(site.node, cls, nested) if hit is None else None
+                helper = self._helper(site.node, cls, nested, env) if hit is None else None
                 if (hit is not None and hit.kind.name != "lock") or (
-                    helper is not None and self._chain(helper, cls, 1, {helper.name}) is not None
+                    helper is not None and self._chain(helper[0], helper[1], 1, {helper[0].name}) is not None
                 ):
                     found.add(key)
                     break
@@ -341,10 +349,11 @@ class _Checker:
         self.findings.append(RawFinding(rule, getattr(node, "lineno", 1), span, detail, severity=severity))
 
     def _helper_call(self, scope: _Scope, call: ast.Call, span: tuple[int, int], route: bool) -> None:
-        target = self._helper(call, scope.cls, scope.nested)
-        if target is None:
+        helper = self._helper(call, scope.cls, scope.nested, scope.env)
+        if helper is None:
             return
-        found = self._chain(target, scope.cls, 1, {target.name})
+        target, owner = helper
+        found = self._chain(target, owner, 1, {target.name})
         if found is None:
             return
         chain, line, hit = found
@@ -355,24 +364,34 @@ class _Checker:
 
     # ---------------------------------------------------------------- helpers
 
-    def _helper(self, call: ast.Call, cls: str | None, nested: Mapping[str, ast.FunctionDef]) -> ast.FunctionDef | None:
+    def _helper(
+        self, call: ast.Call, cls: str | None, nested: Mapping[str, ast.FunctionDef], env: Mapping[str, str]
+    ) -> tuple[ast.FunctionDef, str | None] | None:
+        """The same-module sync function ``call`` runs, with the class it belongs to: a nested or module
+        function, a ``self.``/``cls.`` method, or a method of an instance of a module class
+        (``CLASSIFIER = Classifier()`` ... ``CLASSIFIER.reload()``)."""
         target: _Def | None = None
-        if isinstance(call.func, ast.Name):
-            target = nested.get(call.func.id) or self.types.functions.get(call.func.id)
-        elif (
-            isinstance(call.func, ast.Attribute)
-            and isinstance(call.func.value, ast.Name)
-            and call.func.value.id in ("self", "cls")
-            and cls is not None
-        ):
-            target = self.types.method(cls, call.func.attr, set())
+        owner = cls
+        func = call.func
+        if isinstance(func, ast.Name):
+            target = nested.get(func.id)
+            if target is None:
+                target, owner = self.types.functions.get(func.id), None
+        elif isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls") and cls is not None:
+                target = self.types.method(cls, func.attr, set())
+            else:
+                instance = self.types.type_of(func.value, env) or ""
+                if instance.startswith(INSTANCE):
+                    owner = instance.removeprefix(INSTANCE)
+                    target = self.types.method(owner, func.attr, set())
         if not isinstance(target, ast.FunctionDef):
             return None
         if any(not isinstance(d, ast.Name) or d.id not in _TRANSPARENT_DECORATORS for d in target.decorator_list):
             return None
         if id(target) not in self.generators:
             self.generators[id(target)] = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in own_nodes(target.body))
-        return None if self.generators[id(target)] else target
+        return None if self.generators[id(target)] else (target, owner)
 
     def _chain(
         self, func: ast.FunctionDef, cls: str | None, depth: int, seen: set[str]
@@ -388,7 +407,7 @@ class _Checker:
     ) -> tuple[list[str], int, Hit] | None:
         env = self.types.function_env(func, self.types.env, cls)
         nested = _nested_defs(func)
-        later: list[ast.FunctionDef] = []
+        later: list[tuple[ast.FunctionDef, str | None]] = []
         for site in _sites(func.body):
             if isinstance(site.node, ast.withitem) and isinstance(site.stmt, ast.With):
                 hit = self.types.with_hit(site.node, site.stmt, env)
@@ -397,16 +416,16 @@ class _Checker:
                 hit = self.types.classify(site.node, env, site.ctx)
                 line = site.node.lineno
                 if hit is None and depth < MAX_DEPTH:
-                    target = self._helper(site.node, cls, nested)
-                    if target is not None and target.name not in seen:
-                        later.append(target)
+                    helper = self._helper(site.node, cls, nested, env)
+                    if helper is not None and helper[0].name not in seen:
+                        later.append(helper)
             else:
                 continue
             # A helper taking a plain lock (a counter's, a cache's) holds it for microseconds: not reported.
             if hit is not None and hit.kind.name != "lock":
                 return [func.name, hit.chain], line, hit
-        for target in later:
-            rest = self._chain(target, cls, depth + 1, seen | {target.name})
+        for target, owner in later:
+            rest = self._chain(target, owner, depth + 1, seen | {target.name})
             if rest is not None:
                 return [func.name, *rest[0]], rest[1], rest[2]
         return None

@@ -23,6 +23,7 @@ from app.static.facts import AWAITS, dotted, own_nodes
 
 ASYNC = "async"  # bound by `async with`/`async for` or from an `await`: an async object, never blocking
 AMBIGUOUS = ""  # bound to different things in one scope: not tracked
+INSTANCE = "@"  # "@Classifier": an instance of the module's own class `Classifier`
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 Env = dict[str, str]
 
@@ -354,6 +355,8 @@ class ModuleTypes:
                 cls = env.get("__class__")
                 if cls:
                     return self.method_result(cls, func.attr)
+        if isinstance(func, ast.Name) and func.id in self.classes and env.get(func.id) in (None, AMBIGUOUS):
+            return INSTANCE + func.id
         if isinstance(func, ast.Name) and func.id in self.functions and env.get(func.id) in (None, AMBIGUOUS):
             found_ = self.result_of(func.id)
             if found_:

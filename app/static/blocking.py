@@ -87,6 +87,7 @@ def _sites(body: list[ast.stmt]) -> Iterator[_Site]:
                 returned=isinstance(stmt, ast.Return),
             )
             stack.append((child, top))
+        calls: list[_Site] = []
         while stack:
             node, ctx = stack.pop()
             if isinstance(node, ast.withitem):
@@ -95,9 +96,11 @@ def _sites(body: list[ast.stmt]) -> Iterator[_Site]:
             if isinstance(node, ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
             if isinstance(node, ast.Call):
-                yield _Site(node, stmt, ctx)
+                calls.append(_Site(node, stmt, ctx))
             for child in child_nodes(node):
                 stack.append((child, _child_context(node, child, ctx)))
+        calls.sort(key=lambda site: _end(site.node))  # inner calls first: `open(p)` before `open(p).read()`
+        yield from calls
 
 
 def _child_context(parent: ast.AST, child: ast.AST, ctx: Context) -> Context:

@@ -403,7 +403,7 @@ _TYPES: tuple[ObjectType, ...] = (
     _t("memory", FILE, "an in-memory buffer", ""),
     _t("tempfile.dir", FS, "a temporary directory", "cleanup", enter=""),
     _t("archive", FILE, "an archive file", "extractall extract extractfile read write writestr getmembers "
-       "getnames namelist infolist add addfile open testzip", returns={"extractfile": "file", "open": "file"}),
+       "getnames add addfile open testzip", returns={"extractfile": "file", "open": "file"}),
 )
 # fmt: on
 TYPES: Mapping[str, ObjectType] = MappingProxyType({t.name: t for t in _TYPES})

@@ -370,6 +370,8 @@ class ModuleTypes:
             owner_type = _type_for_name(owner_name)
             if owner_type is not None and method.startswith("from_"):
                 found = owner_type
+        if found == "archive" and self._in_memory(call, env):
+            return "memory"  # `zipfile.ZipFile(io.BytesIO(data))`: the archive is already in memory
         sized = call.args or _keyword(call, "maxsize") is not None
         if (
             found is not None
@@ -440,11 +442,16 @@ class ModuleTypes:
         if name == "time.sleep":
             return bool(call.args) and _is_const(call.args[0], 0, 0.0)
         if kind == cat.FILE.name:
-            source = _keyword(call, "fileobj") or (call.args[0] if call.args else None)
-            return _keyword(call, "fileobj") is not None or self.type_of(source, env) == "memory"
+            return self._in_memory(call, env)
         if name in ("fcntl.flock", "fcntl.lockf"):
             return any(isinstance(n, ast.Attribute) and n.attr == "LOCK_NB" for a in call.args for n in ast.walk(a))
         return False
+
+    def _in_memory(self, call: ast.Call, env: Mapping[str, str]) -> bool:
+        """The file a call opens is a buffer in memory (``io.BytesIO(...)``), or a file object it is given."""
+        if _keyword(call, "fileobj") is not None:
+            return True
+        return bool(call.args) and self.type_of(call.args[0], env) == "memory"
 
     def _method_hit(self, call: ast.Call, func: ast.Attribute, env: Mapping[str, str], ctx: Context) -> Hit | None:
         method, receiver = func.attr, func.value
@@ -494,7 +501,8 @@ class ModuleTypes:
         if spec is None or not spec.with_blocks or text is None:
             return None
         kind = cat.KINDS[spec.kind]
-        return Hit(kind, f"`with {text}:`", kind.phrase, f" (`{text}` is {spec.label})", f"with {text}")
+        phrase = spec.phrase or kind.phrase
+        return Hit(kind, f"`with {text}:`", phrase, f" (`{text}` is {spec.label})", f"with {text}")
 
 
 class _View(Mapping[str, str]):

@@ -346,3 +346,15 @@ def test_catalogue_names_only_known_types_and_kinds() -> None:
         refs += [*spec.returns.values(), *spec.attrs.values(), *filter(None, (spec.any_attr, spec.subscript))]
     assert set(refs) <= types, sorted(set(refs) - types)
     assert set(cat.FUNCTIONS.values()) <= set(cat.KINDS)
+
+
+def test_urllib3_pool_methods_match_by_signature_and_file_objects_close() -> None:
+    source = (
+        "async def f(pool, m, u, fh):\n"
+        "    r = pool.urlopen(m, u)\n"
+        "    s = pool.request(m, u)\n"
+        "    with open(u, 'w') as out:\n"
+        "        out.close()\n"
+    )
+    found = sorted(line for _, line, _, _ in _blocking(source))
+    assert found == [2, 4, 5]  # `request(m, u)` with a variable method may be anything's

@@ -241,7 +241,7 @@ _MONGO_COLLECTION = (
     "count_documents estimated_document_count distinct bulk_write create_index create_indexes drop_index "
     "drop find_one_and_update find_one_and_replace find_one_and_delete watch rename list_indexes index_information"
 )
-_FILE = "read readline readlines readinto write writelines flush truncate seek"
+_FILE = "read read1 readall readline readlines readinto write writelines flush truncate seek close"
 _PATH_IO = (
     "read_text read_bytes write_text write_bytes open exists is_file is_dir is_symlink is_mount is_socket "
     "is_fifo is_block_device is_char_device is_junction stat lstat mkdir rmdir unlink rename replace touch "
@@ -263,7 +263,7 @@ _PATH_PURE = "with_suffix with_name with_stem joinpath relative_to resolve absol
 _TYPES: tuple[ObjectType, ...] = (
     # HTTP
     _t("requests.Session", HTTP, "a `requests.Session`", _HTTP_METHODS),
-    _t("httpx.Client", HTTP, "a synchronous `httpx.Client`", _HTTP_METHODS),
+    _t("httpx.Client", HTTP, "a synchronous `httpx.Client`", _HTTP_METHODS + " close"),
     _t("urllib3.PoolManager", HTTP, "a `urllib3` pool", "request urlopen request_encode_url request_encode_body",
        returns={"connection_from_url": "urllib3.PoolManager", "connection_from_host": "urllib3.PoolManager"}),
     _t("http.client.HTTPConnection", HTTP, "an `http.client` connection", "request getresponse connect send "
@@ -596,6 +596,8 @@ STARTUP_REGISTRIES: frozenset[str] = _names("on_startup on_shutdown on_cleanup c
 # ``x.request("GET", url)`` / ``x.urlopen("POST", url)``: urllib3's pool methods, matched by signature.
 HTTP_SIGNATURE_METHODS: frozenset[str] = _names("request urlopen request_encode_url request_encode_body")
 HTTP_METHOD_NAMES: frozenset[str] = _names("GET POST PUT PATCH DELETE HEAD OPTIONS")
+# These names are urllib3's own: two positional arguments (method, url) are enough, whatever they are.
+POOL_ONLY_METHODS: frozenset[str] = _names("urlopen request_encode_url request_encode_body")
 
 # ``x.get_object(Bucket=..., Key=...)``: boto3 takes CamelCase keywords; these are distinctive enough.
 SDK_KEYWORDS: frozenset[str] = _names(

@@ -473,12 +473,9 @@ class ModuleTypes:
     def _signature_hit(self, call: ast.Call, method: str, subject: str) -> Hit | None:
         """A call on a receiver of unknown type that only a synchronous client makes this way."""
         first = call.args[0] if call.args else None
-        if (
-            method in cat.HTTP_SIGNATURE_METHODS
-            and isinstance(first, ast.Constant)
-            and isinstance(first.value, str)
-            and first.value.upper() in cat.HTTP_METHOD_NAMES
-        ):
+        verb = isinstance(first, ast.Constant) and isinstance(first.value, str)
+        verb = verb and str(getattr(first, "value", "")).upper() in cat.HTTP_METHOD_NAMES
+        if (method in cat.HTTP_SIGNATURE_METHODS and verb) or (method in cat.POOL_ONLY_METHODS and len(call.args) >= 2):
             why = " (a urllib3-style `request(method, url)`, not awaited)"
             return Hit(cat.HTTP, subject, "looks like a synchronous HTTP call", why, f"{method}()", guessed=True)
         sdk = sorted(kw.arg for kw in call.keywords if kw.arg in cat.SDK_KEYWORDS)

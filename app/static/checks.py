@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from app.review.models import Severity
 from app.static.facts import (
     AWAITS,
     child_nodes,
@@ -24,7 +25,6 @@ from app.static.facts import (
 )
 from app.static.names import (
     ASYNC_LOCK_CTORS,
-    BLOCKING_CALLS,
     CLIENT_CTORS,
     HTTP_METHODS,
     JWT_DECODERS,
@@ -33,7 +33,6 @@ from app.static.names import (
     NETWORK_PREFIXES,
     ROUTE_DECORATORS,
     SAFE_YAML_LOADERS,
-    SYNC_CLIENT_METHODS,
     SYNC_CLIENTS,
     TASK_SPAWNERS,
     THREAD_LOCK_CTORS,
@@ -50,6 +49,7 @@ class RawFinding:
     span: tuple[int, int]
     detail: str
     extra_lines: frozenset[int] = frozenset()
+    severity: Severity | None = None  # None: the rule's own; set where the kind of problem decides it
 
 
 @dataclass
@@ -414,8 +414,6 @@ class Checker(ast.NodeVisitor):
         self._check_timeout(node, callee)
         self._check_tls(node, callee)
         self._check_deserialization(node, callee)
-        if func is not None and func.is_async:
-            self._check_blocking(node, callee, func)
         if func is not None and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS:
             parent = self.parents.get(node)
             stmt = parent if isinstance(parent, ast.stmt) else node
@@ -543,28 +541,6 @@ class Checker(ast.NodeVisitor):
             allow = keyword(node, "allow_pickle")
             if allow is not None and is_const(allow.value, True):
                 self.add("ARCH111", node, "`allow_pickle=True` lets the file run code.")
-
-    def _check_blocking(self, node: ast.Call, callee: str, func: _Func) -> None:
-        what = BLOCKING_CALLS.get(callee)
-        if what is None and isinstance(node.func, ast.Attribute):
-            attr = node.func.attr
-            receiver = node.func.value
-            if attr in ("read_text", "read_bytes", "write_text", "write_bytes") and isinstance(receiver, ast.Call):
-                if (self.qualname(receiver.func) or "") in ("pathlib.Path", "Path"):
-                    what = f"`Path.{attr}()` is synchronous file I/O"
-            elif attr in SYNC_CLIENT_METHODS:
-                root = root_name(receiver)
-                kind = self._sync_vars().get(root.id) if root is not None else None
-                if root is not None and kind is not None:
-                    what = f"`{root.id}` is a synchronous `{kind}` client"
-        if what is None:
-            return
-        if func.is_route:
-            self.add("ARCH109", node, what + ".")
-        elif callee == "time.sleep":
-            self.add("ARCH107", node, "")
-        else:
-            self.add("ARCH108", node, what + ".")
 
 
 def _is_logging_call(call: ast.Call) -> bool:

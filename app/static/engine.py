@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from app.review.fingerprint import fingerprint
 from app.review.models import SEVERITY_ORDER, Category, Finding, NotReviewed, Placement, Severity, Source
 from app.static import ruff_adapter as static_ruff
-from app.static.blocking import check_blocking_helpers
+from app.static.blocking import check_blocking
 from app.static.checks import RawFinding, check_module
 from app.static.context import DEFAULT_TEST_PATHS, is_test_path, keep_in_test_path
 from app.static.crypto_checks import check_crypto
 from app.static.facts import statement_span
 from app.static.module_view import ModuleView
 from app.static.redos import check_redos
-from app.static.ruff_adapter import RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
+from app.static.ruff_adapter import OWN_RULES_COVER, RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
 from app.static.scopes import ScopeIndex
 from app.static.secrets import find_committed_secrets
@@ -193,8 +193,9 @@ def _own_finding(file: _File, raw: RawFinding) -> Finding | None:
         return None
     rule = RULES_BY_ID[raw.rule_id]
     rationale = f"{raw.detail} {rule.message}".strip() + f"\n\n**Fix:** {rule.fix}"
+    severity = raw.severity or rule.severity
     return _make(
-        file, rule.id, rule.category, rule.severity, title=rule.title, rationale=rationale, line=line, span=raw.span
+        file, rule.id, rule.category, severity, title=rule.title, rationale=rationale, line=line, span=raw.span
     )
 
 
@@ -249,7 +250,7 @@ def _core_checks(view: ModuleView) -> list[RawFinding]:
 
 MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (
     _core_checks,
-    check_blocking_helpers,
+    check_blocking,
     check_state,
     check_crypto,
     check_redos,
@@ -281,10 +282,13 @@ def _analyse_file(file: _File) -> list[Finding]:
 
 
 def _merge_ruff(file: _File, own: list[Finding], diags: list[RuffDiagnostic]) -> list[Finding]:
-    """ruff findings not already covered by an own rule at the same statement and category."""
+    """ruff findings not already covered by an own rule at the same statement and category. ruff's
+    blocking-call codes only stand in for the own blocking checks where those could not run."""
     taken = {(f.line, f.category) for f in own}
     merged = []
     for diag in diags:
+        if file.tree is not None and diag.code in OWN_RULES_COVER:
+            continue
         finding = _ruff_finding(file, diag)
         if finding is None or (finding.line, finding.category) in taken:
             continue

@@ -171,16 +171,20 @@ _UNSORTED: tuple[StaticRule, ...] = (
         "ARCH108",
         _C.CONCURRENCY,
         _S.MEDIUM,
-        "Blocking I/O inside async def",
-        "A synchronous HTTP, database, subprocess or file call inside a coroutine blocks the event loop "
-        "thread; latency of every concurrent request on this worker grows with it.",
-        "Use the async library (httpx.AsyncClient, asyncpg/psycopg async, aiosqlite, "
-        "asyncio.create_subprocess_exec, aiofiles/anyio), or move the call off the loop with "
-        "`await asyncio.to_thread(...)`.",
+        "Blocking call inside async def",
+        "A coroutine runs on the event loop thread: while this call waits (network, database, cloud SDK, "
+        "subprocess, a threading lock or queue, or the disk), no other request or task on this worker runs.",
+        "Use the async library (httpx.AsyncClient, redis.asyncio, asyncpg/psycopg async, aioboto3, "
+        "asyncio.create_subprocess_exec, anyio/aiofiles, an asyncio.Lock/Queue), or move the call off the loop "
+        "with `await asyncio.to_thread(...)`.",
         name="blocking-io-in-async",
-        catches="A known blocking call inside an `async def`: synchronous HTTP (`requests`, `httpx.Client`, "
-        "`urlopen`), database and cache drivers (`sqlite3`, `psycopg2`, `redis`, `pymongo`), cloud SDK "
-        "clients (`boto3`), subprocess calls and file I/O.",
+        catches="A call inside an `async def` that blocks (catalogue: `app/static/blocking_names.py`, names "
+        "resolved through imports): synchronous HTTP, database and cache drivers, cloud SDKs, sockets, "
+        "subprocesses, `threading` locks, events, queues and futures, file and file-system calls, model loads "
+        "and inference under `torch.no_grad()`, `input()`; also methods of objects created, annotated or kept "
+        "on `self` as such (`s = requests.Session()`, `db: Session`). Unknown receivers only by a signature no "
+        "async client has un-awaited (`x.request('GET', url)`, `Bucket=`, `cur.execute('SELECT ...')`). "
+        "Network, database, SDK, subprocess and waits: medium; file I/O and locks: low.",
         unsafe='async def load(key: str) -> bytes:\n    return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()',
         safe="async def load(key: str) -> bytes:\n"
         "    obj = await asyncio.to_thread(s3.get_object, Bucket=BUCKET, Key=key)\n"
@@ -190,14 +194,15 @@ _UNSORTED: tuple[StaticRule, ...] = (
         "ARCH109",
         _C.CONCURRENCY,
         _S.HIGH,
-        "Async FastAPI route does blocking I/O",
-        "FastAPI runs `async def` routes on the event loop itself, so this blocking call stalls every "
+        "Async route makes a blocking call",
+        "The server runs an `async def` route on the event loop itself, so this blocking call stalls every "
         "in-flight request on the worker, health checks included.",
         "Use an async client here, move the call to `await asyncio.to_thread(...)`, or declare the route "
-        "with plain `def` so FastAPI runs it in its threadpool.",
+        "with plain `def` so the framework runs it in its threadpool.",
         name="blocking-io-in-async-route",
-        catches="The same blocking calls as ARCH108, but inside an `async def` function registered as a FastAPI (or "
-        "similar) route, where it stalls the server itself.",
+        catches="The same blocking calls as ARCH108, inside an `async def` registered as a route "
+        "(`@app.get(...)`, `@router.post(...)`), where it stalls the server itself: high, file I/O and locks "
+        "medium, file-system metadata low.",
         unsafe='@app.get("/price")\n'
         "async def price(sku: str) -> dict[str, float]:\n"
         '    return requests.get(f"{PRICING}/{sku}", timeout=5).json()',
@@ -395,8 +400,9 @@ _UNSORTED: tuple[StaticRule, ...] = (
         "helper an async version that uses an async client.",
         name="blocking-via-helper",
         catches="A call, in an `async def`, of a sync function of the same module (a module function, a nested "
-        "function or a `self.`/`cls.` method) that makes a known blocking call itself or through its own "
-        "helpers, up to three calls deep. Offloaded calls, generators and decorated helpers are skipped.",
+        "function, a `self.`/`cls.` method of the class or of a base class) that makes an ARCH108 blocking call "
+        "itself or through its own helpers, up to three calls deep; the finding names the chain. Offloaded "
+        "calls, generators, decorated helpers and helpers that only take a plain lock are skipped.",
         unsafe="def load_rates() -> dict:\n    return requests.get(RATES, timeout=5).json()\n\n"
         "async def quote(amount: float) -> float:\n    return amount * load_rates()['EUR']",
         safe="async def quote(amount: float) -> float:\n"

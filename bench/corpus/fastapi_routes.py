@@ -33,7 +33,7 @@ async def predict_async(payload: dict[str, Any], client: httpx.AsyncClient = Dep
 @router.get("/labels")
 async def labels() -> list[str]:
     with open("labels.txt") as fh:  # expect: blocking-io
-        return fh.read().splitlines()
+        return fh.read().splitlines()  # expect: blocking-io
 
 
 @router.get("/count/{user}")

@@ -73,7 +73,7 @@ async def flush_stats(sink) -> None:
 
 
 async def snapshot_stats() -> dict[str, int]:
-    with _stats_lock:
+    with _stats_lock:  # ok: blocking-lock
         return dict(_hits)
 
 

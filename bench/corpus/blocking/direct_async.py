@@ -30,6 +30,12 @@ CACHE = redis.Redis(host="cache.internal", socket_timeout=1)
 ACACHE = aioredis.Redis(host="cache.internal", socket_timeout=1)
 
 
+def rebuild_index(app: web.Application) -> None:
+    """Runs in a worker thread every few minutes: reloads the search index from disk under the lock."""
+    with _index_lock:
+        app["index"] = Path("/srv/data/index.txt").read_text().splitlines()
+
+
 async def profile(request: web.Request) -> web.Response:
     resp = requests.get(f"https://users.internal/{request.match_info['id']}", timeout=2)  # expect: blocking-io
     return web.json_response(resp.json())

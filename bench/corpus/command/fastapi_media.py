@@ -34,7 +34,7 @@ async def transcode_quoted(src: str) -> dict[str, int]:
 @app.post("/uploads")
 async def upload(file: UploadFile, codec: Literal["h264", "vp9"] = "h264") -> dict[str, str]:
     target = UPLOADS / f"{uuid.uuid4()}.bin"
-    target.write_bytes(await file.read())
+    target.write_bytes(await file.read())  # expect: blocking-io
     proc = await asyncio.create_subprocess_exec("ffmpeg", "-i", str(target), "-c:v", CODECS[codec], f"{target}.mp4")  # ok: command-injection
     await proc.wait()
     return {"id": target.stem}

@@ -57,8 +57,10 @@ FAMILY_OF_KIND = {
     "await-in-thread-lock": "shared-state",
     "instance-lock-global": "shared-state",  # a per-instance lock guarding process-wide state
     "mutate-while-iterating": "shared-state",
+    "per-call-module-config": "shared-state",  # a per-call value written into an SDK module's settings
     "client-leak": "resources",
     "file-leak": "resources",
+    "release-not-in-finally": "resources",  # a lock or semaphore released only on the success path
     "no-timeout": "timeouts",
     "swallowed-error": "errors",
     # untrusted data (taint) families

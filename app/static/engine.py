@@ -33,7 +33,9 @@ from app.static.context import DEFAULT_TEST_PATHS, is_test_path, keep_in_test_pa
 from app.static.crypto_checks import check_crypto
 from app.static.facts import statement_span
 from app.static.module_view import ModuleView
+from app.static.process_config import check_process_config
 from app.static.redos import check_redos
+from app.static.release_checks import check_release
 from app.static.ruff_adapter import OWN_RULES_COVER, RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
 from app.static.scopes import ScopeIndex
@@ -255,6 +257,8 @@ MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (
     check_crypto,
     check_redos,
     check_swallowed_errors,
+    check_process_config,
+    check_release,
 )
 """Every own AST check, run on each parsed file (one line per check module)."""
 

@@ -444,6 +444,45 @@ _UNSORTED: tuple[StaticRule, ...] = (
         family="shared-state",
     ),
     StaticRule(
+        "ARCH119",
+        _C.CONCURRENCY,
+        _S.MEDIUM,
+        "Per-call value written into a library's module-level settings",
+        "A module attribute such as `openai.api_key` is one value for the whole process. Setting it from "
+        "this call's arguments races with every other thread or task doing the same: one caller's request "
+        "can go out with another caller's key, endpoint or API version.",
+        "Pass per-call settings to a client object (`OpenAI(api_key=..., base_url=...)`, a session, a "
+        "config argument) instead of the module; set module defaults once at start-up.",
+        name="per-call-module-config",
+        catches="Inside a function (not `main`, `setup*`, `configure*`, `init*` or a `__main__` block), an "
+        "assignment `mod.attr = value` to a non-stdlib module imported with `import mod`, where the value "
+        "comes from the function's parameters. Constants, `with` blocks and test paths are not flagged.",
+        unsafe="def complete(prompt: str, api_key: str, base: str) -> str:\n    import openai\n\n"
+        "    openai.api_key = api_key\n"
+        "    openai.api_base = base\n    return openai.Completion.create(prompt=prompt).text",
+        safe="def complete(prompt: str, api_key: str, base: str) -> str:\n    import openai\n\n"
+        "    client = openai.OpenAI(api_key=api_key, base_url=base)\n"
+        "    return client.completions.create(prompt=prompt).text",
+        family="shared-state",
+    ),
+    StaticRule(
+        "ARCH130",
+        _C.RELIABILITY,
+        _S.MEDIUM,
+        "Lock or semaphore released only when nothing raises",
+        "The release is a plain statement after the work: an exception, a timeout or a cancelled request "
+        "in between skips it. A lock stays held forever; a semaphore loses a permit each time, and after "
+        "as many failures as it has permits every later caller waits for good.",
+        "Use `async with sem:` / `with lock:`, or put the release in a `finally:` right after the acquire.",
+        name="release-not-in-finally",
+        catches="`x.acquire()` / `await x.acquire()` (or a helper `acquire_name()`) followed in the same block "
+        "by `x.release()` (or `release_name()`) with calls or awaits in between and no `try` whose handler "
+        "or `finally` releases.",
+        unsafe="await sem.acquire()\nresult = await model.generate(params)\nsem.release()",
+        safe="async with sem:\n    result = await model.generate(params)",
+        family="resources",
+    ),
+    StaticRule(
         "ARCH118",
         _C.CONCURRENCY,
         _S.HIGH,

@@ -181,6 +181,18 @@ POSITIVE: list[tuple[str, str, int]] = [
         7,
     ),
     ("ARCH117", "def f(xs):\n    for x in xs:\n        if x:\n            xs.remove(x)\n", 4),
+    (
+        "ARCH119",
+        "import stripe\ndef charge(key, amount):\n    stripe.api_key = key\n"
+        "    return stripe.Charge.create(amount=amount)\n",
+        3,
+    ),
+    (
+        "ARCH130",
+        "import asyncio\nS = asyncio.Semaphore(2)\nasync def f(m):\n    await S.acquire()\n"
+        "    r = await m()\n    S.release()\n    return r\n",
+        4,
+    ),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -358,6 +370,14 @@ NEGATIVE: list[tuple[str, str]] = [
         "        with _L:\n            os.environ['X'] = v\n",
     ),
     ("ARCH117", "def f(xs):\n    for x in list(xs):\n        if x:\n            xs.remove(x)\n"),
+    (
+        "ARCH119",
+        "import stripe\ndef charge(key, amount):\n    return stripe.Charge.create(amount=amount, api_key=key)\n",
+    ),
+    (
+        "ARCH130",
+        "import asyncio\nS = asyncio.Semaphore(2)\nasync def f(m):\n    async with S:\n        return await m()\n",
+    ),
 ]
 
 

@@ -371,6 +371,11 @@ NEGATIVE: list[tuple[str, str]] = [
     ),
     ("ARCH117", "def f(xs):\n    for x in list(xs):\n        if x:\n            xs.remove(x)\n"),
     (
+        "ARCH111",
+        "import argparse, pickle\nargs = argparse.ArgumentParser().parse_args()\n"
+        "data = pickle.load(open(args.input, 'rb'))\n",
+    ),
+    (
         "ARCH119",
         "import stripe\ndef charge(key, amount):\n    return stripe.Charge.create(amount=amount, api_key=key)\n",
     ),

@@ -525,7 +525,37 @@ class Checker(ast.NodeVisitor):
             elif kw.arg in ("ssl", "verify_ssl") and off and (http_call or callee.startswith("aiohttp.")):
                 self.add("ARCH113", node, f"`{kw.arg}=False` accepts any certificate.")
 
+    def _cli_namespaces(self) -> set[str]:
+        """Names bound to ``parser.parse_args()`` anywhere in the module (computed once)."""
+        cached = self.__dict__.get("_cli_names")
+        if cached is None:
+            cached = {
+                target.id
+                for stmt in ast.walk(self.tree)
+                if isinstance(stmt, ast.Assign)
+                and isinstance(stmt.value, ast.Call)
+                and isinstance(stmt.value.func, ast.Attribute)
+                and stmt.value.func.attr in ("parse_args", "parse_known_args")
+                for target in stmt.targets
+                if isinstance(target, ast.Name)
+            }
+            self.__dict__["_cli_names"] = cached
+        return cached
+
+    def _operator_file(self, node: ast.Call) -> bool:
+        """The data comes from a file the operator named on the command line (``args.input``,
+        ``open(args.input, "rb")``): a script loading its user's own file, no trust boundary."""
+        if not node.args:
+            return False
+        data = node.args[0]
+        if isinstance(data, ast.Call) and isinstance(data.func, ast.Name) and data.func.id == "open" and data.args:
+            data = data.args[0]
+        root = root_name(data)
+        return isinstance(data, ast.Attribute) and root is not None and root.id in self._cli_namespaces()
+
     def _check_deserialization(self, node: ast.Call, callee: str) -> None:
+        if (callee in UNSAFE_DESERIALIZERS or callee == "torch.load") and self._operator_file(node):
+            return
         if callee in UNSAFE_DESERIALIZERS:
             self.add("ARCH111", node, f"`{callee}` runs code embedded in the data it reads.")
         elif callee in ("yaml.load", "yaml.load_all"):

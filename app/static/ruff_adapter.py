@@ -108,8 +108,10 @@ SELECTED: tuple[str, ...] = tuple(sorted(RUFF_RULES))
 # they cover the same calls with the module's types and imports, and stay silent where these flag path
 # arithmetic (``os.path.normpath``, ``Path.resolve``) or ``time.sleep(0)``. On a file only ruff can parse
 # (newer syntax, nesting too deep for the AST walk), these are still reported.
+# Likewise ARCH111 supersedes S301/S506: the same loaders, plus round trips and operator-named files.
 OWN_RULES_COVER: frozenset[str] = frozenset(
     {"ASYNC210", "ASYNC212", "ASYNC220", "ASYNC221", "ASYNC222", "ASYNC230", "ASYNC240", "ASYNC250", "ASYNC251"}
+    | {"S301", "S506"}
 )
 
 

@@ -64,9 +64,9 @@ def imports_of(path: str, text: str) -> list[ImportRef]:
 
 
 def _parent(directory: str, levels: int) -> str | None:
-    """``directory`` with ``levels`` trailing parts removed; None when that climbs above the root."""
+    """``directory`` with ``levels`` trailing parts removed; None when that leaves no package."""
     parts = [p for p in directory.split("/") if p]
-    if levels > len(parts):
+    if levels >= len(parts):  # the repository root is not a package: no climbing to it
         return None
     return "/".join(parts[: len(parts) - levels])
 

@@ -440,7 +440,7 @@ class AnthropicReviewModel:
                 uses = [b for b in message.content if isinstance(b, ToolUseBlock)]
                 reads = [b for b in uses if b.name != REVIEW_TOOL_NAME]
                 if not forced and reads and len(reads) == len(uses) and message.stop_reason != "max_tokens":
-                    messages += [_assistant_turn(message), self._read_results(reads, session)]
+                    messages += [_assistant_turn(message), await self._read_results(reads, session)]
                     continue
                 try:
                     return _parse(message, REVIEW_TOOL_NAME, ModelReview)
@@ -459,14 +459,16 @@ class AnthropicReviewModel:
         finally:
             self._log.info("llm.reads", calls=session.calls, refused=session.refused, tokens=session.tokens)
 
-    def _read_results(self, reads: Sequence[ToolUseBlock], session: ReadSession) -> MessageParam:
-        """The user turn answering read calls; once the session is spent it also says so."""
+    async def _read_results(self, reads: Sequence[ToolUseBlock], session: ReadSession) -> MessageParam:
+        """The user turn answering read calls; once the session is spent it also says so.
+
+        A read may touch the working tree (CLI, Action): it runs in a thread, never on the event loop
+        that carries the other chunks' calls.
+        """
         content: list[ToolResultBlockParam | TextBlockParam] = []
         for block in reads:
-            if block.name in READ_TOOL_NAMES:
-                result = session.run(block.name, block.input)
-            else:
-                result = session.run("unknown", block.input)
+            name = block.name if block.name in READ_TOOL_NAMES else "unknown"
+            result = await asyncio.to_thread(session.run, name, block.input)
             content.append(
                 {"type": "tool_result", "tool_use_id": block.id, "content": result.text, "is_error": result.is_error}
             )

@@ -226,3 +226,17 @@ async def test_without_reads_the_review_is_the_forced_single_call() -> None:
     assert isinstance(results[0], ModelReview)
     (request,) = fake.requests
     assert request["tool_choice"]["name"] == "submit_review" and len(request["tools"]) == 1
+
+
+def test_readme_config_example_parses_and_states_the_agentic_defaults() -> None:
+    from pathlib import Path
+
+    from app.repo_config import ReviewConfig, parse_repo_config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Configuration", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    loaded = parse_repo_config(example)
+    assert loaded.problem is None
+    defaults = ReviewConfig()
+    assert (loaded.config.review.agentic, loaded.config.review.agentic_max_calls) == (False, defaults.agentic_max_calls)
+    assert loaded.config.review.agentic_max_tokens == defaults.agentic_max_tokens

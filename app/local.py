@@ -27,8 +27,10 @@ from app.review.engine import ReviewRequest, prepare, review
 from app.review.model_api import LLMError, ReviewModel
 from app.review.models import SEVERITY_ORDER, CallFailure, ReviewResult, Severity
 from app.review.render import render_markdown_review, render_sarif
+from app.review.repo_files import NO_REPO_FILES
 from app.review.report import build_report, call_plan
 from app.settings import Settings
+from app.worktree_files import WorkingTreeFiles
 
 EXIT_OK = 0
 EXIT_FINDINGS_OR_MODEL_ERRORS = 1
@@ -126,6 +128,7 @@ def _load_request(options: Options, stdin: TextIO, cwd: Path, settings: Settings
         config=loaded.config if loaded else RepoConfig(),
         run_static=options.static,
         content_problems=checkout.problems,
+        repo_files=WorkingTreeFiles(checkout.root) if checkout.root is not None else NO_REPO_FILES,
     )
     return request, loaded.problem if loaded else None
 

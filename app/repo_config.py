@@ -36,6 +36,11 @@ class ReviewConfig(_Strict):
     # Test, fixture, example and docs paths: only high-confidence security findings there, severity
     # capped at low and never counted by the severity threshold or fail-on (app/static/context.py).
     test_paths: tuple[str, ...] = Field(default=DEFAULT_TEST_PATHS, max_length=200)
+    # Opt-in read tools for the model (app/review/read_tools.py): per chunk, at most this many calls
+    # and about this many tokens of results.
+    agentic: bool = False
+    agentic_max_calls: int = Field(default=6, ge=0, le=20)
+    agentic_max_tokens: int = Field(default=6000, ge=0, le=50_000)
 
 
 class DesignDocsConfig(_Strict):

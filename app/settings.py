@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     archbot_max_diff_files: int = Field(default=300, ge=1)
     archbot_max_diff_bytes: int = Field(default=64 * 1024 * 1024, ge=1)  # 64 MiB
 
+    # Review context in App mode: the modules the changed files import, read in ONE extra GraphQL query.
+    archbot_context_max_files: int = Field(default=40, ge=0, le=100)  # 0: no context fetch
+    archbot_context_max_bytes: int = Field(default=400_000, ge=0)
+
     @model_validator(mode="after")
     def _one_private_key_source(self) -> Settings:
         if self.github_private_key is not None and self.github_private_key_path is not None:

@@ -21,12 +21,15 @@ from tests.e2e import BASE, REPO, SHA1, SHA2, make_harness, pr_payload
 
 
 def synthetic_pr(files: int, *, sha_seed: str = "") -> tuple[str, dict[str, str]]:
-    """A diff of ``files`` changed Python modules (new files, 40 lines each) and their texts."""
+    """A diff of ``files`` changed Python modules (new files, 42 lines each) and their texts; each
+    imports two unchanged modules of the repository, which App mode fetches as review context."""
     parts: list[str] = []
     texts: dict[str, str] = {}
     for i in range(files):
         path = f"svc/module_{i:03d}.py"
-        body = [f'"""Module {i}{sha_seed}."""', "import asyncio", "", "", f"async def handler_{i}(x: int) -> int:"]
+        body = [f'"""Module {i}{sha_seed}."""', "import asyncio", "from svc import common"]
+        body += ["from svc.settings import TIMEOUT"]
+        body += ["", "", f"async def handler_{i}(x: int) -> int:"]
         body += [f"    y{j} = x + {j}" for j in range(34)]
         body += ["    return x"]
         texts[path] = "\n".join(body) + "\n"
@@ -35,6 +38,8 @@ def synthetic_pr(files: int, *, sha_seed: str = "") -> tuple[str, dict[str, str]
             f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1234567\n"
             f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{len(body)} @@\n{hunk}"
         )
+    texts["svc/settings.py"] = "TIMEOUT = 5\n"  # unchanged: context only
+    texts["svc/common.py"] = "def helper() -> int:\n    return 1\n"
     return "".join(parts), texts
 
 

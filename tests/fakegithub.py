@@ -538,7 +538,8 @@ class FakeRepo:
 class LoggedRequest:
     """One request the fake answered.  ``path`` is without the API prefix (GraphQL: ``/graphql``),
     ``full_path`` as sent; ``at`` comes from the fake's clock; ``auth`` is ``app-jwt``,
-    ``installation``, ``token`` or ``none``; ``graphql`` names the operation (``query Name``)."""
+    ``installation``, ``token`` or ``none``; ``graphql`` names the operation (``query Name``),
+    ``graphql_variables`` and ``graphql_document`` are what was sent with it."""
 
     method: str
     path: str
@@ -547,6 +548,8 @@ class LoggedRequest:
     auth: str
     graphql: str | None = None
     full_path: str = ""
+    graphql_variables: dict[str, Any] = field(default_factory=dict)
+    graphql_document: str = ""
 
     @property
     def token_exchange(self) -> bool:
@@ -968,6 +971,7 @@ class FakeGitHub:
         logged = LoggedRequest(method, path, 0, self.clock(), "none", full_path=full_path)
         if method == "POST" and path == "/graphql":
             logged.graphql = _graphql_operation(raw)
+            logged.graphql_document, logged.graphql_variables = _graphql_sent(raw)
         if path == full_path and self.prefix and path != "/graphql":
             response: Response = _error(404, "Not Found")  # outside the API prefix
         else:
@@ -1975,6 +1979,18 @@ def _github_graphql_error(error: GraphQLError) -> dict[str, Any]:
     if extensions:
         formatted["extensions"] = extensions
     return formatted
+
+
+def _graphql_sent(raw: bytes) -> tuple[str, dict[str, Any]]:
+    """The document and variables of a GraphQL request (empty when the body is not JSON)."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return "", {}
+    if not isinstance(body, dict):
+        return "", {}
+    variables = body.get("variables")
+    return str(body.get("query") or ""), dict(variables) if isinstance(variables, dict) else {}
 
 
 def _graphql_operation(raw: bytes) -> str | None:

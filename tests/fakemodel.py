@@ -36,7 +36,17 @@ class Refusal:
 
 REFUSAL = Refusal()
 
-Script = dict[str, Any] | Refusal | Callable[[dict[str, Any]], dict[str, Any] | Refusal]
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A scripted answer that calls another tool (a read tool of ``review.agentic``) with ``input``."""
+
+    name: str
+    input: dict[str, Any]
+
+
+Answer = dict[str, Any] | Refusal | ToolCall
+Script = Answer | Callable[[dict[str, Any]], Answer]
 
 PLAN: dict[str, Any] = {
     "summary": "Queue uploads and run inference in worker pods.",
@@ -94,7 +104,9 @@ class FakeModel:
         self.requests.append(body)
         if self.fail_with:
             return self.fail_with.pop(0)
-        tool = str(body.get("tool_choice", {}).get("name", ""))
+        choice = body.get("tool_choice", {})
+        # ``tool_choice: any`` (the agentic review) is answered from the submit_review script
+        tool = str(choice.get("name", "submit_review" if choice.get("type") == "any" else ""))
         queue = self.scripts.get(tool)
         if queue:
             self.last[tool] = queue.pop(0)
@@ -103,8 +115,11 @@ class FakeModel:
         content: list[dict[str, Any]]
         if isinstance(tool_input, Refusal):
             content = [{"type": "text", "text": tool_input.text}] if tool_input.text else []
+        elif isinstance(tool_input, ToolCall):
+            call_id = f"toolu_{len(self.requests)}"
+            content = [{"type": "tool_use", "id": call_id, "name": tool_input.name, "input": tool_input.input}]
         else:
-            content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": tool_input}]
+            content = [{"type": "tool_use", "id": f"toolu_{len(self.requests)}", "name": tool, "input": tool_input}]
         message = {
             "id": f"msg_{len(self.requests)}",
             "type": "message",

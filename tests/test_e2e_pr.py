@@ -397,7 +397,9 @@ async def test_worker_restart_between_model_answer_and_posting(tmp_path: Path) -
     # the new process found the check run the dead one started (same pr_context query) and finished it
     [run] = fake.check_runs(REPO)
     assert (run.head_sha, run.status, run.conclusion) == (SHA1, "completed", "neutral")
-    assert [r.graphql for r in fake.requests if r.graphql] == ["query ArchbotPullRequestContext"] * 2
+    # each run: the PR context, then the review context (the modules service/inference.py imports)
+    contexts = ["query ArchbotPullRequestContext", "query ArchbotReviewContext"]
+    assert [r.graphql for r in fake.requests if r.graphql] == contexts * 2
     running.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await running
@@ -497,8 +499,9 @@ async def test_review_goes_on_when_github_refuses_the_check_run_lookup(
     assert (run.head_sha, run.status, run.conclusion) == (SHA1, "completed", "neutral")
     # one more GraphQL query than usual (the same query without the check-run lookup), nothing else
     queries = [r.graphql for r in h.fake.requests if r.graphql]
-    assert [r.graphql for r in usual.fake.requests if r.graphql] == ["query ArchbotPullRequestContext"]
-    assert queries == ["query ArchbotPullRequestContext"] * 2
+    review_context = "query ArchbotReviewContext"  # the modules the changed file imports
+    assert [r.graphql for r in usual.fake.requests if r.graphql] == ["query ArchbotPullRequestContext", review_context]
+    assert queries == ["query ArchbotPullRequestContext"] * 2 + [review_context]
     assert h.fake.count() == usual.fake.count() + 1
     # noted once in the log and in the metrics
     events = [e for e in logs if e["event"] == "github_context_degraded"]

@@ -28,6 +28,7 @@ TRUSTED: dict[str, dict[str, str]] = {
     "review_design": {},
     "clarify": {},
     "plan": {},
+    "read_tools": {"max_calls": "6", "max_tokens": "6000", "max_lines": "300"},
 }
 DATA: dict[str, dict[str, tuple[str, str]]] = {
     "persona": {},
@@ -50,6 +51,7 @@ DATA: dict[str, dict[str, tuple[str, str]]] = {
         "discussion": ("discussion", "100 req/s, PII, GPU model"),
         "repo_instructions": ("config", "(none)"),
     },
+    "read_tools": {},
 }
 
 
@@ -90,9 +92,9 @@ def test_every_prompt_renders_with_exactly_its_variables(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in PROMPT_NAMES if n != "persona"])
 def test_missing_variable_is_named(name: str) -> None:
-    variables = {"nonce": new_nonce(), **TRUSTED[name]}
+    variables = {"nonce": new_nonce(), **TRUSTED[name]} if DATA[name] else dict(list(TRUSTED[name].items())[1:])
     variables.update({k: v for k, (_, v) in list(DATA[name].items())[1:]})
-    missing = next(iter(DATA[name]))
+    missing = next(iter(DATA[name] or TRUSTED[name]))  # a data variable, else a trusted one
     with pytest.raises(PromptError, match=rf"missing variable\(s\): {missing}"):
         render_prompt(name, variables)
 

@@ -27,9 +27,17 @@ from githubkit.exception import GitHubException
 
 from app.github import convert
 from app.github.errors import GitHubError, GraphQLQueryError, NotFound, Unprocessable, http_status, translate
-from app.github.graphql_queries import CHECK_RUNS_PART, RESOLVE_THREAD_MUTATION, optional_refusal, pr_context_query
+from app.github.graphql_queries import (
+    CHECK_RUNS_PART,
+    RESOLVE_THREAD_MUTATION,
+    context_alias,
+    context_blobs_query,
+    optional_refusal,
+    pr_context_query,
+)
 from app.github.models import Degradation, IssueComment, IssueInfo, PRContext
 from app.github.pacing import ReadRetry, WritePacer
+from app.review.repo_files import is_safe_path
 
 T = TypeVar("T")
 Op = Callable[[GitHub[Any]], Awaitable[T]]
@@ -44,6 +52,7 @@ MAX_FILES = 3000  # GitHub lists at most 3,000 files of a PR
 ANNOTATIONS_PER_REQUEST = 50
 MAX_BODY = 65_536  # comment and review bodies
 MAX_CHECK_TEXT = 65_535  # check-run summary and text
+MAX_CONTEXT_EXPRESSIONS = 200  # blob lookups in one review-context query, whatever the caller asks
 KNOWN_ROLES = frozenset({"admin", "maintain", "write", "triage", "read", "none"})
 _NEXT_LINK = re.compile(r'<([^<>]+)>;\s*rel="next"')
 
@@ -244,6 +253,41 @@ class RepoAPI:
             threads=convert.threads_from_rest(review_rows),
             file_texts=file_texts,
         )
+
+    async def context_blobs(
+        self, head_sha: str, paths: Sequence[str], *, max_files: int, max_bytes: int
+    ) -> dict[str, str]:
+        """Texts of ``paths`` at ``head_sha`` in ONE GraphQL query: the review's context files.
+
+        Unsafe paths (``..``, absolute, backslashes, NUL) are never asked for; missing paths, trees,
+        binary and truncated blobs are skipped. In the order given, at most ``max_files`` texts and
+        ``max_bytes`` bytes in all are kept (a blob that would pass the byte cap is skipped, smaller
+        ones after it still fit). No request when nothing is left to ask; GraphQL must be enabled.
+        """
+        if not self.graphql_enabled:
+            raise GitHubError("context_blobs needs GraphQL, which is disabled")
+        wanted = list(dict.fromkeys(p for p in paths if is_safe_path(p)))[:MAX_CONTEXT_EXPRESSIONS]
+        if not wanted or max_files < 1:
+            return {}
+        document, variables = context_blobs_query(owner=self.owner, name=self.repo, head_sha=head_sha, paths=wanted)
+        data = await self._read(lambda gh: gh.async_graphql(document, variables), "context_blobs")
+        repository = data.get("repository") if isinstance(data, dict) else None
+        if not isinstance(repository, dict):
+            return {}
+        texts: dict[str, str] = {}
+        spent = 0
+        for index, path in enumerate(wanted):
+            text = convert.blob_text(repository.get(context_alias(index)))
+            if text is None:
+                continue
+            size = len(text.encode("utf-8"))
+            if spent + size > max_bytes:
+                continue
+            texts[path] = text
+            spent += size
+            if len(texts) >= max_files:
+                break
+        return texts
 
     async def get_diff(self, number: int) -> str | None:
         """The PR's unified diff, or ``None`` when GitHub says it is too large (406)."""

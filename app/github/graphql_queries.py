@@ -229,3 +229,36 @@ def optional_refusal(errors: Sequence[Mapping[str, Any]]) -> str | None:
     if not reasons or None in reasons:
         return None
     return reasons[0]
+
+
+CONTEXT_ALIAS_PREFIX = "ctx"
+
+
+def context_alias(index: int) -> str:
+    """The alias under which the ``index``-th review-context blob comes back."""
+    return f"{CONTEXT_ALIAS_PREFIX}{index}"
+
+
+def context_blobs_query(*, owner: str, name: str, head_sha: str, paths: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """Blob texts of ``paths`` at ``head_sha`` in ONE query (the review's context files).
+
+    Each path is an alias ``ctx<i>: object(expression: $e<i>)`` whose expression ``"<sha>:<path>"``
+    travels as a variable: nothing the repository chose is spliced into the document.  A path that
+    does not exist (most candidates derived from imports) answers ``null``; a tree answers an object
+    without the Blob fields.
+    """
+    variables: dict[str, Any] = {"owner": owner, "name": name}
+    declared = ["$owner: String!", "$name: String!"]
+    fields: list[str] = []
+    for index, path in enumerate(paths):
+        declared.append(f"$e{index}: String!")
+        variables[f"e{index}"] = f"{head_sha}:{path}"
+        fields.append(
+            f"    {context_alias(index)}: object(expression: $e{index}) "
+            "{ ... on Blob { text byteSize isBinary isTruncated } }"
+        )
+    document = (
+        f"query ArchbotReviewContext({', '.join(declared)}) {{\n"
+        "  repository(owner: $owner, name: $name) {\n" + "\n".join(fields) + "\n  }\n}\n"
+    )
+    return document, variables

@@ -12,6 +12,7 @@ from app.jobs import Job
 from app.metrics import Metrics
 from app.review.model_api import ModelSource
 from app.review.models import TokenUsage
+from app.review.repo_files import RepoFiles
 from app.settings import Settings
 from app.usage import UsageLedger
 
@@ -32,6 +33,7 @@ class Deps:
     # check runs started per job (idempotency key): a retried job completes its own run, not a new one
     check_runs: dict[str, int] = field(default_factory=dict)
     ledger: UsageLedger | None = None  # token budgets and command rate limits (None: no caps)
+    repo_files: RepoFiles | None = None  # the head revision's files (Action/CLI checkout); None: App fetch
 
 
 def installation_scope(job: Job) -> str:

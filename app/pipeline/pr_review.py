@@ -23,6 +23,7 @@ from app.review.diff_index import index_diff, index_file_rows
 from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
 from app.review.fingerprint import all_fingerprints, recognised
+from app.review.import_paths import context_paths
 from app.review.markers import render_marker
 from app.review.model_api import DECLINED_REASON, LLMError, SpendLimitError
 from app.review.models import Finding, Placement, ReviewResult, Severity
@@ -33,9 +34,11 @@ from app.review.render import (
     render_inline_comment,
     render_summary,
 )
+from app.review.repo_files import NO_REPO_FILES, MappedRepoFiles, RepoFiles
 
 MAX_CONTENT_FILES = 60  # full texts fetched for the static engine (changed Python files, biggest first)
 MAX_DESIGN_DOCS = 5
+CANDIDATES_PER_CONTEXT_FILE = 4  # import-derived candidate paths asked per context file kept (most are absent)
 SUMMARY = "summary"
 
 
@@ -52,6 +55,7 @@ class PostReport:
     conclusion: str | None = None
     result: ReviewResult | None = None
     resolved_threads: int = 0
+    context_paths: list[str] = field(default_factory=list)  # files fetched as review context (App mode)
 
 
 async def fetch_diff(api: RepoAPI, number: int, caps: DiffCaps) -> CappedDiff:
@@ -234,6 +238,9 @@ class PullRequestReview:
         over_budget = await self._over_budget(previous) if model is not None else None
         if over_budget:
             model = None  # the deterministic findings still run and post; the model is skipped
+        repo_files = self.deps.repo_files
+        if repo_files is None and model is not None:
+            repo_files = await self._fetch_context(ctx, head)
         request = ReviewRequest(
             anchor_files=files,
             review_files=review_files,
@@ -241,6 +248,7 @@ class PullRequestReview:
             config=config,
             title=ctx.title,
             body=ctx.body,
+            repo_files=repo_files if repo_files is not None else NO_REPO_FILES,
         )
         result = await review(request, model=model)
         if over_budget:
@@ -296,6 +304,30 @@ class PullRequestReview:
             {t.comments[0].path for t in ctx.threads if t.comments} if incremental_from is None else set()
         )
         await self._reconcile(ctx, threads, result, reviewed, namespaces)
+
+    async def _fetch_context(self, ctx: PRContext, head: str) -> RepoFiles:
+        """App mode: the modules the changed files import, in ONE GraphQL query, plus the changed files'
+        own texts. Best-effort: GraphQL disabled or failing means a review without context (one log line)."""
+        changed = {path: text for path, text in ctx.file_texts.items() if text is not None}
+        settings = self.deps.settings
+        wanted = context_paths(changed, limit=settings.archbot_context_max_files * CANDIDATES_PER_CONTEXT_FILE)
+        fetched: dict[str, str] = {}
+        if not wanted or settings.archbot_context_max_files == 0:
+            pass
+        elif not self.api.graphql_enabled:
+            self.log.info("review_context_skipped", reason="graphql disabled")
+        else:
+            try:
+                fetched = await self.api.context_blobs(
+                    head,
+                    wanted,
+                    max_files=settings.archbot_context_max_files,
+                    max_bytes=settings.archbot_context_max_bytes,
+                )
+            except GitHubError as exc:
+                self.log.warning("review_context_failed", error=exc.__class__.__name__, asked=len(wanted))
+        self.report.context_paths = sorted(fetched)
+        return MappedRepoFiles({**fetched, **changed})
 
     async def _over_budget(self, previous: dict[str, object]) -> str | None:
         """Why the model must not be called for this run (token caps per PR and per installation/day)."""

@@ -48,6 +48,7 @@ from app.review.models import (
     TokenUsage,
 )
 from app.review.prompts import load_prompt, render_task
+from app.review.read_tools import ReadAccess
 from app.review.repo_files import NO_REPO_FILES, RepoFiles
 from app.review.sanitize import redact_secrets
 from app.static import ChangedPython, StaticReport, analyse
@@ -296,7 +297,10 @@ async def _run_model(
         if not prepared.plan.chunks:
             return [], TokenUsage()
         return await model.review_chunks(
-            system=load_prompt("persona"), users=chunk_prompts(request, prepared), on_progress=on_progress
+            system=load_prompt("persona"),
+            users=chunk_prompts(request, prepared),
+            on_progress=on_progress,
+            reads=read_access(request),
         )
 
     async def design() -> DesignDocsResult:
@@ -316,6 +320,14 @@ async def _run_model(
     if isinstance(docs, BaseException):
         raise docs
     return chunks, docs
+
+
+def read_access(request: ReviewRequest) -> ReadAccess | None:
+    """The model's read tools when the repository opted in (``review.agentic``), else None."""
+    cfg = request.config.review
+    if not cfg.agentic or cfg.agentic_max_calls == 0:
+        return None
+    return ReadAccess(request.repo_files, max_calls=cfg.agentic_max_calls, max_tokens=cfg.agentic_max_tokens)
 
 
 def _code_span(text: str) -> str:

@@ -26,17 +26,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anthropic
 import structlog
 from anthropic.types import (
     Message,
     MessageParam,
+    TextBlock,
     TextBlockParam,
+    ToolChoiceParam,
     ToolChoiceToolParam,
     ToolParam,
+    ToolResultBlockParam,
     ToolUseBlock,
+    ToolUseBlockParam,
 )
 from pydantic import ValidationError
 
@@ -53,6 +57,7 @@ from app.review.model_api import (
     T,
 )
 from app.review.models import ModelReview, TokenUsage
+from app.review.read_tools import NO_MORE_READS, READ_TOOL_NAMES, ReadAccess, ReadSession, tool_definitions
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 """The Messages API's address when no base URL is configured (the SDK is never left to read the env)."""
@@ -223,8 +228,12 @@ class AnthropicReviewModel:
         system: str,
         users: Sequence[str],
         on_progress: Callable[[int, int], None] | None = None,
+        reads: ReadAccess | None = None,
     ) -> tuple[list[ModelReview | LLMError], TokenUsage]:
         """Review every chunk (one user prompt each) concurrently; one slot per chunk, in order.
+
+        With ``reads`` each chunk may first call the read tools (:meth:`_call_with_reads`), within its
+        own session's cap of calls and tokens.
 
         At most ``config.concurrency`` chunks are in flight, and one deadline covers the whole batch.
         A failed chunk holds its :class:`LLMError`; the others go on. After a :class:`SpendLimitError`
@@ -245,6 +254,10 @@ class AnthropicReviewModel:
                 async with timeout, semaphore:
                     if state.spend_limit_hit:
                         outcome = SpendLimitError("not started: the spend limit was reached")
+                    elif reads is not None:
+                        outcome = await self._call_with_reads(
+                            system=system, user=user, session=reads.session(), tally=tally
+                        )
                     else:
                         outcome = await self._call_tool(
                             system=system,
@@ -363,6 +376,141 @@ class AnthropicReviewModel:
         if declined:
             raise ModelDeclined(f"the model declined: {reason}, twice", usage=tally.usage)
         raise InvalidToolOutput(f"invalid tool output twice: {reason}", usage=tally.usage)
+
+    async def _create(self, *, attempt: int, tally: _Tally, **request: Any) -> Message:
+        """One Messages API call, counted in ``tally``; SDK errors become :class:`LLMError`."""
+        try:
+            message = cast(
+                Message,
+                await self._client.messages.create(
+                    model=self._config.model, max_tokens=self._config.max_tokens, **request
+                ),
+            )
+        except anthropic.AnthropicError as exc:
+            error = _translate(exc, tally.usage)
+            self._log.warning(
+                "llm.call_failed",
+                model=self._config.model,
+                attempt=attempt,
+                error=type(exc).__name__,
+                status=getattr(exc, "status_code", None),
+                request_id=error.request_id,
+            )
+            raise error from exc
+        tally.add(message)
+        if message.stop_reason == "refusal":
+            self._log.warning("llm.model_declined", model=self._config.model, attempt=attempt, message_id=message.id)
+            raise ModelDeclined("the model declined (stop_reason=refusal)", usage=tally.usage)
+        return message
+
+    async def _call_with_reads(self, *, system: str, user: str, session: ReadSession, tally: _Tally) -> ModelReview:
+        """The agentic review of one chunk: read calls answered as ``tool_result`` turns, then the review.
+
+        While the session has calls and tokens left the model may call ``read_file``, ``find_symbol``
+        or ``submit_review`` (``tool_choice: any``); after that it is told that no more reads will be
+        answered and ``submit_review`` is forced. The answer is validated like any review, with one
+        corrective retry. Every response's tokens are counted, and read results in the session.
+        """
+        system_blocks: list[TextBlockParam] = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+        review_tool: ToolParam = {
+            "name": REVIEW_TOOL_NAME,
+            "description": REVIEW_TOOL_DESCRIPTION,
+            "input_schema": ModelReview.model_json_schema(),
+        }
+        tools: list[ToolParam] = [review_tool, *(cast(ToolParam, t) for t in tool_definitions())]
+        first: list[TextBlockParam] = [
+            {"type": "text", "text": user},
+            {"type": "text", "text": session.access.instructions()},
+        ]
+        messages: list[MessageParam] = [{"role": "user", "content": first}]
+        earlier: _BadOutput | None = None
+        turn = 0
+        try:
+            while True:  # bounded: each read turn spends a session call, each bad answer one of two tries
+                turn += 1
+                forced = session.exhausted
+                message = await self._create(
+                    attempt=turn,
+                    tally=tally,
+                    system=system_blocks,
+                    messages=messages,
+                    tools=tools,
+                    tool_choice=_agentic_choice(forced=forced),
+                )
+                uses = [b for b in message.content if isinstance(b, ToolUseBlock)]
+                reads = [b for b in uses if b.name != REVIEW_TOOL_NAME]
+                if not forced and reads and len(reads) == len(uses) and message.stop_reason != "max_tokens":
+                    messages += [_assistant_turn(message), await self._read_results(reads, session)]
+                    continue
+                try:
+                    return _parse(message, REVIEW_TOOL_NAME, ModelReview)
+                except _BadOutput as bad:
+                    self._log.warning(
+                        "llm.invalid_tool_output",
+                        model=self._config.model,
+                        attempt=turn,
+                        reason=bad.reason,
+                        message_id=message.id,
+                    )
+                    if earlier is not None:
+                        raise _final_error(bad, tally.usage) from None
+                    earlier = bad
+                    messages += [_assistant_turn(message), _retry_turn(uses, _corrective_note(bad, REVIEW_TOOL_NAME))]
+        finally:
+            self._log.info("llm.reads", calls=session.calls, refused=session.refused, tokens=session.tokens)
+
+    async def _read_results(self, reads: Sequence[ToolUseBlock], session: ReadSession) -> MessageParam:
+        """The user turn answering read calls; once the session is spent it also says so.
+
+        A read may touch the working tree (CLI, Action): it runs in a thread, never on the event loop
+        that carries the other chunks' calls.
+        """
+        content: list[ToolResultBlockParam | TextBlockParam] = []
+        for block in reads:
+            name = block.name if block.name in READ_TOOL_NAMES else "unknown"
+            result = await asyncio.to_thread(session.run, name, block.input)
+            content.append(
+                {"type": "tool_result", "tool_use_id": block.id, "content": result.text, "is_error": result.is_error}
+            )
+        if session.exhausted:
+            content.append({"type": "text", "text": NO_MORE_READS})
+        return {"role": "user", "content": content}
+
+
+def _agentic_choice(*, forced: bool) -> ToolChoiceParam:
+    """Any tool (read or answer) while reads remain; ``submit_review`` alone once they are spent."""
+    if forced:
+        return {"type": "tool", "name": REVIEW_TOOL_NAME, "disable_parallel_tool_use": True}
+    return {"type": "any", "disable_parallel_tool_use": True}
+
+
+def _retry_turn(uses: Sequence[ToolUseBlock], note: str) -> MessageParam:
+    """The user turn after an unusable answer: a result for every tool call in it, then the note."""
+    content: list[ToolResultBlockParam | TextBlockParam] = [
+        {"type": "tool_result", "tool_use_id": b.id, "content": "not accepted", "is_error": True} for b in uses
+    ]
+    content.append({"type": "text", "text": note})
+    return {"role": "user", "content": content}
+
+
+def _final_error(bad: _BadOutput, usage: TokenUsage) -> LLMError:
+    """The error after the second unusable answer."""
+    if bad.no_tool_call:
+        return ModelDeclined(f"the model declined: {bad.reason}, twice", usage=usage)
+    return InvalidToolOutput(f"invalid tool output twice: {bad.reason}", usage=usage)
+
+
+def _assistant_turn(message: Message) -> MessageParam:
+    """The model's message echoed back (text and tool calls only) so the next turn can answer it."""
+    content: list[TextBlockParam | ToolUseBlockParam] = []
+    for block in message.content:
+        if isinstance(block, ToolUseBlock):
+            content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
+        elif isinstance(block, TextBlock) and block.text:
+            content.append({"type": "text", "text": block.text})
+    if not content:
+        content.append({"type": "text", "text": "(no content)"})
+    return {"role": "assistant", "content": content}
 
 
 @dataclass

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from app.review.models import ModelReview, TokenUsage
+
+if TYPE_CHECKING:
+    from app.review.read_tools import ReadAccess
 
 REVIEW_TOOL_NAME = "submit_review"
 REVIEW_TOOL_DESCRIPTION = (
@@ -104,8 +107,13 @@ class ReviewModel(Protocol):
         system: str,
         users: Sequence[str],
         on_progress: Callable[[int, int], None] | None = None,
+        reads: ReadAccess | None = None,
     ) -> tuple[list[ModelReview | LLMError], TokenUsage]:
-        """One slot per user prompt, in order: the chunk's review, or the :class:`LLMError` it ended with."""
+        """One slot per user prompt, in order: the chunk's review, or the :class:`LLMError` it ended with.
+
+        With ``reads`` (``review.agentic``) the model may call the read tools before it answers, each
+        chunk within its own budget of calls and tokens.
+        """
         ...
 
 

@@ -156,6 +156,12 @@ POSITIVE: list[tuple[str, str, int]] = [
         "        return None\n",
         5,
     ),
+    (  # the handler that takes CancelledError first is the one reported, not the BaseException after it
+        "ARCH114",
+        "import asyncio\nasync def f(x, log):\n    try:\n        await x()\n    except asyncio.CancelledError:\n"
+        "        ...\n    except BaseException:\n        log.exception('closing failed')\n",
+        5,
+    ),
     # ARCH140-ARCH144 (more cases: tests/test_static_families.py)
     ("ARCH140", "import random\ndef make_token():\n    return str(random.getrandbits(64))\n", 3),
     ("ARCH141", "DB_PASSWORD = 'hunter22'\n", 1),
@@ -196,6 +202,12 @@ POSITIVE: list[tuple[str, str, int]] = [
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
+    # ARCH114: an earlier handler takes CancelledError and re-raises it, so `except BaseException` never sees it
+    (
+        "ARCH114",
+        "import asyncio\nasync def f(x, log):\n    try:\n        await x()\n    except asyncio.CancelledError:\n"
+        "        raise\n    except BaseException:\n        log.exception('closing failed')\n",
+    ),
     # ARCH101: return_exceptions=True, one awaitable, a TaskGroup
     ("ARCH101", "import asyncio\nasync def f(a, b):\n    await asyncio.gather(a(), b(), return_exceptions=True)\n"),
     ("ARCH101", "import asyncio\nasync def f(a):\n    await asyncio.gather(a())\n"),

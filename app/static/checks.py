@@ -276,9 +276,12 @@ class Checker(ast.NodeVisitor):
             return
         for handler in node.handlers:
             catches = self._catches_cancel(handler.type)
-            if catches and not _reraises(handler):
+            if not catches:
+                continue
+            if not _reraises(handler):
                 header = (handler.lineno, max(handler.lineno, handler.body[0].lineno - 1))
                 self.add("ARCH114", handler, f"This handler ({catches}) does not re-raise.", span=header)
+            return  # cancellation never reaches a later handler: the first one that catches it decides
 
     def _catches_cancel(self, expr: ast.expr | None) -> str | None:
         if expr is None:

@@ -6,14 +6,16 @@ OUT.json --against BEFORE.json`` also compares it with an earlier dump and lists
 
 Inputs, every line changed: the labelled corpus (``bench/corpus``, paths relative to it, as
 ``bench/static_corpus.py`` gives them), the 200 library files of ``bench/static_speed.py``, and this
-repository's own ``app/``, ``tests/`` and ``bench/`` Python files. Exit status 0 when written (and
-identical), 1 when the dumps differ.
+repository's own ``app/``, ``tests/`` and ``bench/`` Python files as committed at ``--rev`` (default
+``HEAD``; give a fixed commit so that the input stays the same while those files change). Exit status
+0 when written (and identical), 1 when the dumps differ.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,26 +29,37 @@ from static_speed import collect  # noqa: E402
 from app.static import ChangedPython, analyse  # noqa: E402
 
 
-def _whole(rel: str, path: Path) -> ChangedPython:
-    source = path.read_text(encoding="utf-8", errors="replace")
+def _whole(rel: str, source: str) -> ChangedPython:
     return ChangedPython(rel, source, frozenset(range(1, source.count("\n") + 2)))
 
 
-def inputs() -> dict[str, list[ChangedPython]]:
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _own(rev: str) -> list[ChangedPython]:
+    """This repository's Python files (not the corpus) as committed at ``rev``."""
+    names = _git("ls-tree", "-r", "--name-only", rev, "--", "app", "tests", "bench").split("\n")
+    wanted = sorted(n for n in names if n.endswith(".py") and not n.startswith("bench/corpus/"))
+    return [_whole(name, _git("show", f"{rev}:{name}")) for name in wanted]
+
+
+def inputs(rev: str) -> dict[str, list[ChangedPython]]:
     """The named input sets, in a stable order."""
     corpus = ROOT / "bench" / "corpus"
-    own = [p for folder in ("app", "tests", "bench") for p in sorted((ROOT / folder).rglob("*.py"))]
-    own = [p for p in own if ".work" not in p.parts and "corpus" not in p.parts]
     return {
-        "corpus": [_whole(p.relative_to(corpus).as_posix(), p) for p in sorted(corpus.rglob("*.py"))],
+        "corpus": [
+            _whole(p.relative_to(corpus).as_posix(), p.read_text(encoding="utf-8"))
+            for p in sorted(corpus.rglob("*.py"))
+        ],
         "speed": collect(200),
-        "own": [_whole(p.relative_to(ROOT).as_posix(), p) for p in own],
+        "own": _own(rev),
     }
 
 
-def dump() -> dict[str, Any]:
+def dump(rev: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, files in inputs().items():
+    for name, files in inputs(rev).items():
         report = analyse(files)
         out[name] = {
             "findings": [f.model_dump(mode="json") for f in report.findings],
@@ -60,8 +73,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--against", type=Path)
+    parser.add_argument("--rev", default="HEAD")
     args = parser.parse_args()
-    now = dump()
+    now = dump(args.rev)
     args.out.write_text(json.dumps(now, indent=1, sort_keys=True), encoding="utf-8")
     for name, part in now.items():
         print(f"{name}: {len(part['findings'])} findings, {len(part['not_analysed'])} not analysed")

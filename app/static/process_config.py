@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable
 
 from app.static.checks import RawFinding
-from app.static.facts import child_nodes, own_nodes, statement_span
+from app.static.facts import body_nodes, child_nodes, own_nodes, statement_span
 from app.static.module_view import ModuleView
 
 _STARTUP_PREFIXES = ("main", "setup", "set_up", "configure", "init_", "initialize", "bootstrap", "cli", "_main")
@@ -73,7 +73,7 @@ def _functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]
 def _under_with(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[ast.AST]:
     """Statements inside a ``with`` block of ``func`` (a lock or a scoped override: left alone)."""
     inside: set[ast.AST] = set()
-    for node in own_nodes(func.body):
+    for node in body_nodes(func):
         if isinstance(node, ast.With | ast.AsyncWith):
             inside.update(own_nodes(node.body))
     return inside
@@ -121,13 +121,13 @@ def _module_writes(
 def check_process_config(view: ModuleView) -> list[RawFinding]:
     """ARCH119 over one module: at most one finding per function, on its first per-call write."""
     tree = view.tree
-    aliases = _module_aliases(own_nodes(tree.body))
+    aliases = _module_aliases(body_nodes(tree))
     startup = _in_main_guard(tree)
     found: list[RawFinding] = []
     for func in _functions(tree):
         if func in startup or func.name.lower().lstrip("_").startswith(_STARTUP_PREFIXES):
             continue
-        body = list(own_nodes(func.body))  # walked once for the imports and the writes
+        body = body_nodes(func)
         local = {**aliases, **_module_aliases(body)}
         writes, every = _module_writes(func, body, local)
         if not writes:

@@ -183,6 +183,28 @@ def test_matches_are_sorted_and_overlaps_merged_to_cover_every_secret_character(
     assert find_secrets(ghs) == [SecretMatch("github_token", 0, len(ghs))]
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    ["", "x = 1\n", "naïve = 'Σ café'\n", "dotted = 'İ'\n"],  # ASCII; non-ASCII, same length lowered; longer
+)
+def test_line_prefiltered_detectors_find_the_same_spans_in_any_text(prefix: str) -> None:
+    aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzXaMpLeKeY"
+    text = f'{prefix}first = 1\nAWS_Secret_Access_Key = "{aws}"\nPassword = "Zq8v!rT2#mWp"\nlast = 2'
+    found = find_secrets(text)
+    assert [(m.kind, text[m.start : m.end]) for m in found] == [
+        ("aws_secret_access_key", aws),
+        ("secret_assignment", "Zq8v!rT2#mWp"),
+    ]
+
+
+def test_a_case_insensitive_detector_still_matches_a_non_ascii_letter_in_its_name() -> None:
+    # ``(?i)`` lets the long s (U+017F) match an "s", which ``str.lower`` keeps: not skipped as a line
+    # without the word "secret".
+    aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzXaMpLeKeY"
+    text = f'AWS_\u017fECRET_ACCESS_KEY = "{aws}"'
+    assert [(m.kind, text[m.start : m.end]) for m in find_secrets(text)] == [("aws_secret_access_key", aws)]
+
+
 def test_redact_secrets_replaces_with_kind_and_keeps_the_rest() -> None:
     text = f'GITHUB_TOKEN = "{GITHUB_CLASSIC}"  # ci\nurl = https://bot:Xy7Qw9Er2Ty5@example.org/x'
     redacted = redact_secrets(text)

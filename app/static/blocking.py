@@ -35,7 +35,7 @@ from app.static.blocking_types import (
     qualify,
 )
 from app.static.checks import RawFinding
-from app.static.facts import child_nodes, dotted, own_nodes, statement_span
+from app.static.facts import body_nodes, child_nodes, dotted, statement_span
 from app.static.module_view import ModuleView
 from app.static.names import ROUTE_DECORATORS
 from app.static.rules import RULES_BY_ID
@@ -393,7 +393,7 @@ class _Checker:
         if any(not isinstance(d, ast.Name) or d.id not in _TRANSPARENT_DECORATORS for d in target.decorator_list):
             return None
         if id(target) not in self.generators:
-            self.generators[id(target)] = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in own_nodes(target.body))
+            self.generators[id(target)] = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in body_nodes(target))
         return None if self.generators[id(target)] else (target, owner)
 
     def _chain(

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from app.static import blocking_names as cat
-from app.static.facts import AWAITS, dotted, own_nodes
+from app.static.facts import AWAITS, body_nodes, dotted, own_nodes
 
 ASYNC = "async"  # bound by `async with`/`async for` or from an `await`: an async object, never blocking
 AMBIGUOUS = ""  # bound to different things in one scope: not tracked
@@ -241,7 +241,7 @@ class ModuleTypes:
             return declared if isinstance(func, ast.FunctionDef) else None
         local = self.function_env(func, env)
         found: set[str] = set()
-        for node in own_nodes(func.body):
+        for node in body_nodes(func):
             if isinstance(node, ast.Return) and node.value is not None:
                 found.add(self.type_of(node.value, local) or AMBIGUOUS)
             elif isinstance(node, ast.Yield | ast.YieldFrom):

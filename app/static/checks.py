@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from app.review.models import Severity
 from app.static.facts import (
     AWAITS,
+    body_nodes,
     child_nodes,
     collect_facts,
     dotted,
@@ -153,14 +154,12 @@ class Checker(ast.NodeVisitor):
     # ------------------------------------------------------------- functions
 
     def _enter(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> _Func:
-        body: list[ast.stmt] | list[ast.expr]
-        body = [node.body] if isinstance(node, ast.Lambda) else node.body
         has_await = False
         uses_acquire = False
         locals_: set[str] = set()
         globals_: set[str] = set()
         loads: dict[str, int] = {}
-        for sub in own_nodes(body):
+        for sub in body_nodes(node):
             if isinstance(sub, AWAITS):
                 has_await = True
             elif isinstance(sub, ast.Name):
@@ -453,8 +452,7 @@ class Checker(ast.NodeVisitor):
         """True when the function closes, enters, returns, stores or hands over ``name``."""
         if name in func.globals:
             return True
-        body = [func.node.body] if isinstance(func.node, ast.Lambda) else func.node.body
-        for sub in own_nodes(body):
+        for sub in body_nodes(func.node):
             if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == name:
                 if sub.attr in ("close", "aclose", "__aexit__", "__exit__"):
                     return True

@@ -65,13 +65,39 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
     return children
 
 
+_OWN_CHILDREN = "_archbot_own_children"
+_BODY_NODES = "_archbot_body_nodes"
+
+
 def own_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterator[ast.AST]:
-    """Every node under ``nodes`` that belongs to the same scope (nested defs and lambdas excluded)."""
+    """Every node under ``nodes`` that belongs to the same scope (nested defs and lambdas excluded).
+
+    Depth first, each node before its children; a node's same-scope children are kept on it after
+    the first walk (like :func:`child_nodes`). For a whole function, class or module body use
+    :func:`body_nodes`, which keeps the walk itself.
+    """
     stack: list[ast.AST] = list(nodes) if isinstance(nodes, list) else [nodes]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        stack.extend(child for child in child_nodes(node) if not isinstance(child, SCOPES))
+        own: list[ast.AST] | None = node.__dict__.get(_OWN_CHILDREN)
+        if own is None:
+            own = [child for child in child_nodes(node) if not isinstance(child, SCOPES)]
+            node.__dict__[_OWN_CHILDREN] = own
+        extend(own)
+
+
+def body_nodes(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.Module) -> list[ast.AST]:
+    """``list(own_nodes(scope.body))``: the nodes of a function's (class's, module's) own scope, in
+    :func:`own_nodes` order, walked once per tree and kept on ``scope`` (callers must not mutate it).
+    A shared index for the own checks: every check that looks at "this function's statements and
+    expressions" can take it instead of walking again."""
+    cached: list[ast.AST] | None = scope.__dict__.get(_BODY_NODES)
+    if cached is None:
+        cached = list(own_nodes(scope.body))
+        scope.__dict__[_BODY_NODES] = cached
+    return cached
 
 
 def dotted(expr: ast.expr) -> str | None:

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Iterable
 
 from app.static.checks import RawFinding
-from app.static.facts import child_nodes, own_nodes, statement_span
+from app.static.facts import body_nodes, child_nodes, own_nodes, statement_span
 from app.static.module_view import ModuleView
 
 _STARTUP_PREFIXES = ("main", "setup", "set_up", "configure", "init_", "initialize", "bootstrap", "cli", "_main")
 _STDLIB = frozenset(sys.stdlib_module_names)
 
 
-def _module_aliases(nodes: list[ast.stmt]) -> dict[str, str]:
-    """``import x`` / ``import x as y`` bindings directly in ``nodes`` (one scope), stdlib excluded."""
+def _module_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
+    """``import x`` / ``import x as y`` bindings among ``nodes`` (one scope's ``own_nodes``), stdlib excluded."""
     aliases: dict[str, str] = {}
-    for node in own_nodes(nodes):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.partition(".")[0]
@@ -72,25 +73,33 @@ def _functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]
 def _under_with(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[ast.AST]:
     """Statements inside a ``with`` block of ``func`` (a lock or a scoped override: left alone)."""
     inside: set[ast.AST] = set()
-    for node in own_nodes(func.body):
+    for node in body_nodes(func):
         if isinstance(node, ast.With | ast.AsyncWith):
             inside.update(own_nodes(node.body))
     return inside
 
 
+def _writes_module(node: ast.AST, local: dict[str, str]) -> bool:
+    """``mod.attr = value`` with ``mod`` one of the ``local`` module aliases."""
+    return isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in local for t in node.targets
+    )
+
+
 def _module_writes(
-    func: ast.FunctionDef | ast.AsyncFunctionDef, local: dict[str, str]
+    func: ast.FunctionDef | ast.AsyncFunctionDef, body: list[ast.AST], local: dict[str, str]
 ) -> tuple[list[ast.Assign], list[ast.Assign]]:
-    """``(per_call, every)``: assignments ``mod.attr = value`` in ``func``'s own scope outside ``with``
-    blocks, in source order; ``per_call`` are those whose value comes from a parameter."""
+    """``(per_call, every)``: assignments ``mod.attr = value`` in ``func``'s own scope (``body``, its
+    ``own_nodes``) outside ``with`` blocks, in source order; ``per_call`` are those whose value comes
+    from a parameter."""
     derived = _parameters(func)
-    if not local or not derived:
+    if not local or not derived or not any(_writes_module(n, local) for n in body):
         return [], []
     guarded = _under_with(func)
     per_call: list[ast.Assign] = []
     every: list[ast.Assign] = []
     statements = sorted(
-        (n for n in own_nodes(func.body) if isinstance(n, ast.Assign | ast.AnnAssign)),
+        (n for n in body if isinstance(n, ast.Assign | ast.AnnAssign)),
         key=lambda n: (n.lineno, n.col_offset),
     )
     for stmt in statements:
@@ -102,7 +111,7 @@ def _module_writes(
             derived.update(t.id for t in targets if isinstance(t, ast.Name))
         if stmt in guarded or not isinstance(stmt, ast.Assign):
             continue
-        if any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in local for t in targets):
+        if _writes_module(stmt, local):
             every.append(stmt)
             if uses:
                 per_call.append(stmt)
@@ -112,14 +121,15 @@ def _module_writes(
 def check_process_config(view: ModuleView) -> list[RawFinding]:
     """ARCH119 over one module: at most one finding per function, on its first per-call write."""
     tree = view.tree
-    aliases = _module_aliases(tree.body)
+    aliases = _module_aliases(body_nodes(tree))
     startup = _in_main_guard(tree)
     found: list[RawFinding] = []
     for func in _functions(tree):
         if func in startup or func.name.lower().lstrip("_").startswith(_STARTUP_PREFIXES):
             continue
-        local = {**aliases, **_module_aliases(func.body)}
-        writes, every = _module_writes(func, local)
+        body = body_nodes(func)
+        local = {**aliases, **_module_aliases(body)}
+        writes, every = _module_writes(func, body, local)
         if not writes:
             continue
         first = writes[0]

@@ -21,7 +21,7 @@ from app.static import sources_sinks as cat
 from app.static.checks import RawFinding
 from app.static.facts import dotted, keyword, statement_span
 from app.static.module_view import ModuleView
-from app.static.taint import WEAK, Frame, ModuleFlow, Taint, statements
+from app.static.taint import PARAM, WEAK, Frame, ModuleFlow, Taint, statements
 
 COMMAND, SQL, SSRF, PATH, ARCHIVE, XXE, LOG = (
     "ARCH120",
@@ -72,6 +72,10 @@ def _arg(call: ast.Call, index: int, *names: str) -> ast.expr | None:
     return None
 
 
+def _tier(taint: Taint | None) -> int:
+    return 0 if taint is None else taint.tier
+
+
 def _is_true(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and bool(expr.value)
 
@@ -84,7 +88,7 @@ class _Rules:
 
     def add(self, rule: str, call: ast.Call, frame: Frame, taint: Taint, sink: str, *, note: str = "") -> None:
         key = (rule, call.lineno, call.col_offset)
-        if key not in self.hits:
+        if key not in self.hits or self.hits[key].taint.tier < taint.tier:
             self.hits[key] = _Hit(rule, call, taint, sink, note, frame.stmt, frame.chain)
 
     def on_call(self, call: ast.Call, frame: Frame) -> None:
@@ -168,7 +172,8 @@ class _Rules:
             return
         if method not in cat.SQL_METHOD_SINKS or not isinstance(call.func, ast.Attribute):
             return
-        if frame.taint(call.func.value) is not None:
+        receiver_taint = frame.taint(call.func.value)
+        if receiver_taint is not None and receiver_taint.tier > PARAM:
             return  # a method of the data itself (a dict's .raw, a parsed object's .execute)
         query = _arg(call, 0, "query", "sql", "statement", "operation")
         receiver = (dotted(call.func.value) or "").lower() or "db"
@@ -242,7 +247,7 @@ class _Rules:
             method in cat.HTTP_METHOD_SINKS
             and isinstance(call.func, ast.Attribute)
             and not qual.startswith(("requests.", "httpx."))
-            and frame.taint(call.func.value) is None
+            and _tier(frame.taint(call.func.value)) <= PARAM
             and self._is_client(frame, call.func.value)
         ):
             url = _arg(call, cat.HTTP_METHOD_SINKS[method], "url")

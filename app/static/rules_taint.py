@@ -366,9 +366,23 @@ class _Rules:
 
     # ------------------------------------------------------------------- logs
 
+    @staticmethod
+    def _is_logger(frame: Frame, expr: ast.expr, name: str) -> bool:
+        """``logging``, a name holding ``logging.getLogger(...)``/``structlog.get_logger()``, or a name
+        that says it is a logger (``log``, ``self.logger``, ``LOGGER``)."""
+        if "log" in name.rsplit(".", 1)[-1].lower():
+            return True
+        source = frame.value_of(expr)
+        if isinstance(source, ast.Call):
+            made_by = (frame.qualname(source.func) or "").rsplit(".", 1)[-1]
+            return made_by in cat.LOGGER_FACTORIES
+        return False
+
     def _log(self, call: ast.Call, frame: Frame, method: str) -> None:
-        receiver = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
-        if receiver is None or "log" not in receiver.rsplit(".", 1)[-1].lower():
+        if not isinstance(call.func, ast.Attribute):
+            return
+        receiver = dotted(call.func.value)
+        if receiver is None or not self._is_logger(frame, call.func.value, receiver):
             return
         index = cat.LOG_METHODS[method]
         if len(call.args) <= index:
@@ -382,7 +396,7 @@ class _Rules:
         conversions = [m.group(1) for m in _PERCENT.finditer(template) if m.group(1) != "%"]
         for position, arg in enumerate(call.args[index + 1 :]):
             conversion = conversions[position] if position < len(conversions) else "s"
-            if conversion in cat.LOG_SAFE_CONVERSIONS:
+            if conversion in cat.LOG_SAFE_CONVERSIONS or frame.is_container(arg):
                 continue
             taint = self._strong(frame, arg, "log")
             if taint is not None:

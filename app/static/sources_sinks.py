@@ -59,6 +59,9 @@ SAFE_REQUEST_ATTRS: frozenset[str] = _names(
 )
 """Attributes of a request that the client does not choose (or that the framework validated)."""
 
+NO_LINE_BREAK_ATTRS: frozenset[str] = _names("headers cookies COOKIES META get_header")
+"""Request parts whose values HTTP parsers refuse to carry CR/LF in: no log forging through them."""
+
 SAFE_PARAM_ANNOTATIONS: frozenset[str] = _names(
     "int float bool complex UUID uuid.UUID datetime date time timedelta datetime.datetime datetime.date "
     "Decimal decimal.Decimal IPv4Address IPv6Address ipaddress.IPv4Address PositiveInt NonNegativeInt "
@@ -310,6 +313,12 @@ PATH_FUNCTION_SINKS: dict[str, tuple[int, ...]] = {
     "sanic.response.file": (0,),
     "sanic.response.file_stream": (0,),
     "litestar.response.File": (0,),
+    "torch.load": (0,),
+    "numpy.load": (0,),
+    "joblib.load": (0,),
+    "safetensors.torch.load_file": (0,),
+    "pandas.read_csv": (0,),
+    "pandas.read_parquet": (0,),
 }
 """Functions that open, list, move or delete the path at these positional indexes."""
 
@@ -351,6 +360,9 @@ LOG_METHODS: dict[str, int] = {
     "log": 1,
 }
 """Logger methods and the index of their message argument."""
+
+LOGGER_FACTORIES: frozenset[str] = _names("getLogger get_logger getChild bind get_task_logger")
+"""``audit = logging.getLogger("audit")``: calls that make a logger."""
 
 LOG_SAFE_CONVERSIONS: frozenset[str] = frozenset("rdifeEgGxXoc")
 """``%r`` escapes newlines, numeric conversions cannot carry them."""

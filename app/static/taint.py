@@ -62,7 +62,10 @@ class Taint:
 
     def data(self, origin: str, line: int) -> Taint:
         """A value read from a request object."""
-        return Taint(origin, line, self.lines | {line}, self.tier, self.cleared)
+        cleared = self.cleared
+        if origin.rsplit(".", 1)[-1].split("[", 1)[0].split("(", 1)[0] in cat.NO_LINE_BREAK_ATTRS:
+            cleared = cleared | {"log"}  # header and cookie values cannot hold a line break
+        return Taint(origin, line, self.lines | {line}, self.tier, cleared)
 
     @property
     def strong(self) -> bool:
@@ -184,6 +187,13 @@ class Frame:
             expr = found
         return expr
 
+    def is_container(self, expr: ast.expr) -> bool:
+        """A dict, list, tuple or set: formatting it shows its items' repr()."""
+        built = self.value_of(expr)
+        if isinstance(built, ast.Dict | ast.List | ast.Tuple | ast.Set | ast.ListComp | ast.DictComp | ast.SetComp):
+            return True
+        return isinstance(built, ast.Call) and self.qualname(built.func) in {"dict", "list", "tuple", "set", "sorted"}
+
     def const_text(self, expr: ast.expr, depth: int = 0) -> str:
         """The constant text an expression is built from (through local definitions), for shape tests."""
         if depth > 4:
@@ -239,7 +249,9 @@ class Frame:
             return out
         if isinstance(expr, ast.FormattedValue):
             inner = self._eval(expr.value, depth + 1)
-            return inner.clear(frozenset({"log"})) if inner is not None and expr.conversion == ord("r") else inner
+            if inner is not None and (expr.conversion == ord("r") or self.is_container(expr.value)):
+                return inner.clear(frozenset({"log"}))  # repr() escapes line breaks
+            return inner
         if isinstance(expr, ast.BinOp):
             return merge(self._eval(expr.left, depth + 1), self._eval(expr.right, depth + 1))
         if isinstance(expr, ast.BoolOp):
@@ -536,6 +548,7 @@ class ModuleFlow:
         self.lines: list[str] = []
         self.is_script = False  # a `__main__` guard: parameters are the operator's, not a trust boundary
         self._collect()
+        self.django = any(target.startswith("django") for target in self.aliases.values())
 
     def _collect(self) -> None:
         assigned: dict[str, int] = {}
@@ -647,7 +660,7 @@ class ModuleFlow:
                 frame.env[arg.arg] = Taint(f"message `{arg.arg}`", line, frozenset({line}))
             elif any(n in cat.CONSUMER_TYPES or n.rsplit(".", 1)[-1] in cat.CONSUMER_TYPES for n in names):
                 frame.consumers.add(arg.arg)
-        view = request_first and (class_name is None or func.name in cat.ROUTE_DECORATOR_ATTRS)
+        view = request_first and self.django and (class_name is None or func.name in cat.ROUTE_DECORATOR_ATTRS)
         pika = len(args) == 4 and args[3].arg in cat.PIKA_CALLBACK_PARAMS and args[2].arg in {"properties", "props"}
         if pika:
             frame.env[args[3].arg] = Taint("message body", args[3].lineno, frozenset({args[3].lineno}))
@@ -664,7 +677,14 @@ class ModuleFlow:
         for arg in args:
             if arg.arg in frame.env or arg.arg in converted or self._not_data(arg, defaults.get(arg.arg)):
                 continue
-            frame.env[arg.arg] = Taint(f"{label} `{arg.arg}`", arg.lineno, frozenset({arg.lineno}))
+            seeded = Taint(f"{label} `{arg.arg}`", arg.lineno, frozenset({arg.lineno}))
+            default = defaults.get(arg.arg)
+            if isinstance(default, ast.Call) and (dotted(default.func) or "").rsplit(".", 1)[-1] in {
+                "Header",
+                "Cookie",
+            }:
+                seeded = seeded.clear(frozenset({"log"}))  # header and cookie values cannot hold a line break
+            frame.env[arg.arg] = seeded
 
     @staticmethod
     def _defaults(func: FunctionNode) -> dict[str, ast.expr]:

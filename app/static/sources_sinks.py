@@ -97,6 +97,11 @@ WEAK_SOURCE_CALLS: frozenset[str] = _names("input raw_input")
 WEAK_SOURCE_ATTRS: frozenset[str] = _names("sys.argv")
 SOCKET_READ_METHODS: frozenset[str] = _names("recv recvfrom recv_into recvmsg")
 WEBSOCKET_READ_METHODS: frozenset[str] = _names("receive_text receive_json receive_bytes")
+HANDLER_READ_METHODS: frozenset[str] = _names(
+    "get_argument get_arguments get_query_argument get_query_arguments get_body_argument get_body_arguments "
+    "get_cookie get_param get_param_as_list"
+)
+"""``self.get_argument("q")`` in a Tornado handler (and Falcon's ``req.get_param``): request data."""
 
 # --------------------------------------------------------------------------------------- sanitizers
 
@@ -138,6 +143,9 @@ VALIDATING_METHODS: frozenset[str] = _names(
 
 NOT_VALIDATING_CALLS: frozenset[str] = _names("isinstance len bool type callable hasattr getattr print str")
 """In a guard, these calls look at a value without restricting what it holds."""
+
+VALIDATOR_PREFIXES: tuple[str, ...] = ("check", "validate", "verify", "ensure", "is_valid", "is_allowed", "is_safe")
+"""``err = check_model(request)`` and a rejecting ``if`` on ``err``: what was passed to it is validated."""
 
 TERMINATING_CALLS: frozenset[str] = _names("abort flask.abort sys.exit exit os._exit quit fail pytest.fail pytest.skip")
 
@@ -215,7 +223,7 @@ SQL_FUNCTION_SINKS: dict[str, int] = {
     "pandas.read_sql_query": 0,
 }
 SQL_METHOD_SINKS: frozenset[str] = _names(
-    "execute executemany executescript exec_driver_sql raw mogrify fetch fetchrow fetchval "
+    "execute executemany executescript exec_driver_sql execute_sql raw mogrify fetch fetchrow fetchval "
     "fetch_all fetch_one fetch_val execute_many copy_expert read_sql"
 )
 """Methods that run their first argument as SQL (``cursor.execute``, ``Manager.raw``, asyncpg's ``fetch``)."""

@@ -32,6 +32,7 @@ MAX_LINES = 16
 _SOURCE_HINT = re.compile(
     r"request|@\w+(?:\.\w+)*\.(?:get|post|put|patch|delete|route|api_route|websocket|task|view)\b|shared_task|"
     r"\bactor\b|argv|\binput\(|\.recv|Consumer|IncomingMessage|ConsumerRecord|receive_|properties, body|"
+    r"get_argument|get_query_argument|get_body_argument|get_param|get_cookie|"
     r"litestar|websocket"
 )
 
@@ -290,7 +291,7 @@ class Frame:
             qual = self.qualname(expr)
             if qual in cat.WEAK_SOURCE_ATTRS:
                 return Taint(qual or key, line, frozenset({line}), tier=WEAK)
-            if qual in cat.REQUEST_GLOBALS:
+            if qual in cat.REQUEST_GLOBALS or key == "self.request":  # Django class views, Tornado handlers
                 return Taint("request", line, frozenset({line}), request=True)
         base = self._eval(expr.value, depth + 1)
         if base is None:
@@ -353,6 +354,8 @@ class Frame:
             if method in cat.SAFE_REQUEST_ATTRS:
                 return None
             return receiver.data(f"{dotted(func.value) or 'request'}.{method}()", line)
+        if method in cat.HANDLER_READ_METHODS and isinstance(func.value, ast.Name) and func.value.id == "self":
+            return Taint(f"self.{method}()", line, frozenset({line}))
         if method in cat.WEBSOCKET_READ_METHODS:
             return Taint(f".{method}()", line, frozenset({line}))
         if method in cat.NON_PROPAGATING_METHODS:
@@ -854,12 +857,33 @@ class ModuleFlow:
             return True
         if body_done:
             frame.env = else_env
-            frame.clean({k for k in checked_keys(stmt.test) if k in frame.env or k.split(".")[0] in frame.env})
+            keys = checked_keys(stmt.test) | self._validated_through(frame, stmt.test)
+            frame.clean({k for k in keys if k in frame.env or k.split(".")[0] in frame.env})
         elif else_done:
             frame.env = body_env
         else:
             frame.env = _merge_env(body_env, else_env)
         return False
+
+    @staticmethod
+    def _validated_through(frame: Frame, test: ast.expr) -> set[str]:
+        """``err = check_model(req)`` then ``if err is not None: return err``: ``req`` passed the check."""
+        keys: set[str] = set()
+        for node in [test, *(child for child in child_nodes(test))]:
+            target = node.operand if isinstance(node, ast.UnaryOp) else node
+            if isinstance(target, ast.Compare):
+                target = target.left
+            if not isinstance(target, ast.Name):
+                continue
+            source = frame.defs.get(target.id)
+            if isinstance(source, ast.Await):
+                source = source.value
+            if not isinstance(source, ast.Call):
+                continue
+            called = (dotted(source.func) or "").rsplit(".", 1)[-1].lstrip("_")
+            if called.startswith(cat.VALIDATOR_PREFIXES):
+                keys.update(k for arg in source.args for k in _keys_in(arg))
+        return keys
 
     def _loop_target(self, frame: Frame, stmt: ast.For | ast.AsyncFor) -> None:
         iterable = stmt.iter

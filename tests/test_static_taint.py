@@ -14,19 +14,21 @@ import pytest
 from app.review.models import Severity
 from app.static.engine import ChangedPython, analyse
 
+TAINT_RULES = ("ARCH12", "ARCH144")
+
 
 def _report(source: str, path: str = "service/app.py", changed: set[int] | None = None) -> list[tuple[str, int]]:
     text = textwrap.dedent(source)
     lines = set(range(1, text.count("\n") + 2)) if changed is None else changed
     report = analyse([ChangedPython(path, text, frozenset(lines))], run_ruff=False)
-    return [(f.rule_id or "", f.line or 0) for f in report.findings if (f.rule_id or "").startswith("ARCH12")]
+    return [(f.rule_id or "", f.line or 0) for f in report.findings if (f.rule_id or "").startswith(TAINT_RULES)]
 
 
 def findings(source: str, path: str = "service/app.py", changed: set[int] | None = None) -> list:  # type: ignore[type-arg]
     text = textwrap.dedent(source)
     lines = set(range(1, text.count("\n") + 2)) if changed is None else changed
     report = analyse([ChangedPython(path, text, frozenset(lines))], run_ruff=False)
-    return [f for f in report.findings if (f.rule_id or "").startswith("ARCH12")]
+    return [f for f in report.findings if (f.rule_id or "").startswith(TAINT_RULES)]
 
 
 def rules(source: str, path: str = "service/app.py") -> set[str]:
@@ -80,6 +82,9 @@ FLAGGED = [
     ("ARCH125", FASTAPI + "@app.post('/x')\nasync def f(request: Request):\n    return etree.fromstring(await request.body())\n"),
     ("ARCH125", FLASK + "import xml.dom.minidom\n@app.post('/s')\ndef f():\n"
      "    return xml.dom.minidom.parseString(request.form['SAML'])\n"),
+    # regex (ARCH144 of app/static/redos.py, here through flows it cannot see)
+    ("ARCH144", "import re\nfrom celery import shared_task\n@shared_task\ndef t(term, docs):\n"
+     "    pattern = f'^{term}.*$'\n    return [d for d in docs if re.match(pattern, d)]\n"),
     # log injection
     ("ARCH126", FLASK + "@app.post('/l')\ndef f():\n    log.warning(f\"failed login {request.form['u']}\")\n"),
     ("ARCH126", FLASK + "@app.post('/l')\ndef f():\n    log.warning('failed login %s', request.form['u'])\n"),
@@ -116,6 +121,8 @@ QUIET = [
     ("ARCH125", FASTAPI + "def parse_tool_call(model_output: str):\n    return ET.fromstring(model_output)\n"),
     ("ARCH125", FASTAPI + "P = etree.XMLParser(resolve_entities=False, no_network=True)\n@app.post('/x')\n"
      "async def f(request: Request):\n    return etree.fromstring(await request.body(), P)\n"),
+    ("ARCH144", "import re\nfrom celery import shared_task\n@shared_task\ndef t(term, docs):\n"
+     "    pattern = f'^{re.escape(term)}.*$'\n    return [d for d in docs if re.match(pattern, d)]\n"),
     ("ARCH126", FLASK + "@app.post('/l')\ndef f():\n    log.warning('failed login %r', request.form['u'])\n"),
     ("ARCH126", FLASK + "@app.post('/l')\ndef f():\n    log.info('page %d', int(request.args['p']))\n"),
     ("ARCH126", FLASK + "@app.post('/l')\ndef f():\n    log.info('login', extra={'user': request.form['u']})\n"),

@@ -32,6 +32,7 @@ COMMAND, SQL, SSRF, PATH, ARCHIVE, XXE, LOG = (
     "ARCH125",
     "ARCH126",
 )
+REGEX = "ARCH144"  # the rule of app.static.redos, reported here too when the pattern comes through a flow
 FAMILY_OF_RULE = {COMMAND: "command", SQL: "sql", SSRF: "ssrf", PATH: "path", ARCHIVE: "path", XXE: "xxe", LOG: "log"}
 
 _HOST_FIXED = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#{\x00]+[/?#]")
@@ -44,7 +45,8 @@ _SINK_NAMES: frozenset[str] = frozenset(
         cat.SHELL_SINKS, cat.PROCESS_SINKS, cat.EXEC_SINKS, cat.SQL_FUNCTION_SINKS, cat.SQL_METHOD_SINKS,
         cat.HTTP_FUNCTION_SINKS, cat.HTTP_CLIENT_CTORS, cat.HTTP_METHOD_SINKS, cat.PATH_FUNCTION_SINKS,
         cat.PATH_METHOD_SINKS, cat.UPLOAD_SAVE_METHODS, cat.ARCHIVE_EXTRACT_METHODS, cat.XML_SINKS,
-        cat.LOG_METHODS, cat.REDISPATCH_CALLS, {"extra", "parse", "feed", "parseString", "open", "run_in_executor"},
+        cat.LOG_METHODS, cat.REDISPATCH_CALLS, cat.REGEX_FUNCTIONS,
+        {"extra", "parse", "feed", "parseString", "open", "run_in_executor"},
     )
     for name in table
 )  # fmt: skip
@@ -109,6 +111,10 @@ class _Rules:
         self._xml(call, frame, qual, method)
         if method in cat.LOG_METHODS:
             self._log(call, frame, method)
+        if qual.rpartition(".")[0] in cat.REGEX_MODULES and qual.rpartition(".")[2] in cat.REGEX_FUNCTIONS:
+            taint = self._strong(frame, _arg(call, 0, "pattern"), "regex")
+            if taint is not None:
+                self.add(REGEX, call, frame, taint, qual, note="the client chooses the pattern")
 
     # -------------------------------------------------------------- command
 

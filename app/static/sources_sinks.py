@@ -163,7 +163,7 @@ PROPAGATORS: frozenset[str] = _names(
     "binascii.unhexlify codecs.decode html.unescape shlex.split textwrap.dedent "
     "io.BytesIO io.StringIO tarfile.open tarfile.TarFile zipfile.ZipFile gzip.open gzip.decompress "
     "zlib.decompress yaml.safe_load copy.copy copy.deepcopy functools.partial "
-    "typing.cast cast getattr"
+    "typing.cast cast getattr open io.open codecs.open aiofiles.open"
 )
 """Calls whose result carries their arguments' data (any argument, keywords included)."""
 
@@ -368,6 +368,10 @@ LOG_METHODS: dict[str, int] = {
     "log": 1,
 }
 """Logger methods and the index of their message argument."""
+
+REGEX_MODULES: frozenset[str] = _names("re regex")
+REGEX_FUNCTIONS: frozenset[str] = _names("compile match search fullmatch findall finditer sub subn split")
+"""The pattern (first argument) of these is compiled: from a client it is a ReDoS and a matching bypass."""
 
 LOGGER_FACTORIES: frozenset[str] = _names("getLogger get_logger getChild bind get_task_logger")
 """``audit = logging.getLogger("audit")``: calls that make a logger."""

@@ -24,7 +24,7 @@ ASYNC_SERVICE = textwrap.dedent(
 
     async def handler(cmd):
         time.sleep(1)
-        subprocess.run(cmd, shell=True)
+        subprocess.run(["ls", cmd])
         await asyncio.sleep(0)
     """
 )
@@ -143,9 +143,9 @@ def test_ruff_findings_are_mapped_and_deduplicated_against_own_rules() -> None:
     report = analyse([changed("a.py", ASYNC_SERVICE)])
     found = {(f.rule_id, f.line) for f in report.findings}
     assert ("ARCH107", 7) in found and ("ruff:ASYNC251", 7) not in found  # same line, same category
-    shell = next(f for f in report.findings if f.rule_id == "ruff:S602")
-    assert shell.line == 8 and shell.category is Category.SECURITY and shell.severity is Severity.HIGH
-    assert shell.source is Source.STATIC and "S602" in shell.rationale
+    unchecked = next(f for f in report.findings if f.rule_id == "ruff:PLW1510")
+    assert unchecked.line == 8 and unchecked.category is Category.RELIABILITY and unchecked.severity is Severity.LOW
+    assert unchecked.source is Source.STATIC and "PLW1510" in unchecked.rationale
     assert report.rules_run > len(own_rules())
 
 

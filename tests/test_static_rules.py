@@ -168,6 +168,19 @@ POSITIVE: list[tuple[str, str, int]] = [
     ("ARCH142", "import re\nWORDS = re.compile(r'^(\\w+\\s?)*$')\n", 2),
     ("ARCH143", "from authlib.jose import jwt\ndef f(t, k):\n    return jwt.decode(t, k)\n", 3),
     ("ARCH144", "import re\n@app.get('/q')\ndef f(q: str, text: str):\n    return re.findall(q, text)\n", 4),
+    # ARCH120-ARCH126 taint rules (app/static/rules_taint.py; more in tests/test_static_taint.py)
+    ("ARCH120", "import os\n@app.get('/d')\ndef f(host: str):\n    os.system('ping ' + host)\n", 4),
+    ("ARCH121", "@app.get('/u')\ndef f(name: str):\n    cur.execute(f\"SELECT * FROM u WHERE n = '{name}'\")\n", 3),
+    ("ARCH122", "import requests\n@app.get('/p')\ndef f(url: str):\n    return requests.get(url, timeout=3)\n", 4),
+    ("ARCH123", "@app.get('/r')\ndef f(name: str):\n    return open('/srv/' + name).read()\n", 3),
+    (
+        "ARCH124",
+        "import tarfile\n@app.post('/t')\ndef f(up: UploadFile):\n    with tarfile.open(fileobj=up.file) as t:\n"
+        "        t.extractall('/srv')\n",
+        5,
+    ),
+    ("ARCH125", "from lxml import etree\n@app.post('/x')\ndef f(body: str):\n    return etree.fromstring(body)\n", 4),
+    ("ARCH126", "@app.post('/l')\ndef f(user: str):\n    log.info(f'login {user}')\n", 3),
     # ARCH115-ARCH118 (app/static/blocking.py, app/static/state_checks.py)
     (
         "ARCH115",
@@ -366,6 +379,27 @@ NEGATIVE: list[tuple[str, str]] = [
     ("ARCH142", "import re\nSLUG = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')\n"),
     ("ARCH143", "from authlib.jose import jwt\ndef f(t, k):\n    claims = jwt.decode(t, k)\n    claims.validate()\n"),
     ("ARCH144", "import re\n@app.get('/q')\ndef f(q: str, text: str):\n    return re.findall(re.escape(q), text)\n"),
+    ("ARCH120", "import os, shlex\n@app.get('/d')\ndef f(host: str):\n    os.system('ping ' + shlex.quote(host))\n"),
+    ("ARCH121", "@app.get('/u')\ndef f(name: str):\n    cur.execute('SELECT * FROM u WHERE n = ?', (name,))\n"),
+    (
+        "ARCH122",
+        "import requests\n@app.get('/p')\ndef f(uid: str):\n"
+        "    return requests.get(f'https://api.example.org/u/{uid}', timeout=3)\n",
+    ),
+    (
+        "ARCH123",
+        "import os\n@app.get('/r')\ndef f(name: str):\n    return open('/srv/' + os.path.basename(name)).read()\n",
+    ),
+    (
+        "ARCH124",
+        "import tarfile\n@app.post('/t')\ndef f(up: UploadFile):\n    with tarfile.open(fileobj=up.file) as t:\n"
+        "        t.extractall('/srv', filter='data')\n",
+    ),
+    (
+        "ARCH125",
+        "import defusedxml.ElementTree as ET\n@app.post('/x')\ndef f(body: str):\n    return ET.fromstring(body)\n",
+    ),
+    ("ARCH126", "@app.post('/l')\ndef f(user: str):\n    log.info('login %r', user)\n"),
     (
         "ARCH115",
         "import asyncio, requests\ndef g(u):\n    return requests.get(u, timeout=3)\n"

@@ -38,6 +38,7 @@ from app.static.redos import check_redos
 from app.static.release_checks import check_release
 from app.static.ruff_adapter import OWN_RULES_COVER, RUFF_RULES, SELECTED, SYNTAX_ERROR, RuffDiagnostic
 from app.static.rules import RULES, RULES_BY_ID, StaticRule
+from app.static.rules_taint import check_taint
 from app.static.scopes import ScopeIndex
 from app.static.secrets import find_committed_secrets
 from app.static.state_checks import check_state
@@ -261,6 +262,7 @@ MODULE_CHECKS: tuple[Callable[[ModuleView], list[RawFinding]], ...] = (
     check_swallowed_errors,
     check_process_config,
     check_release,
+    check_taint,
 )
 """Every own AST check, run on each parsed file (one line per check module)."""
 

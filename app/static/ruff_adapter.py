@@ -109,9 +109,14 @@ SELECTED: tuple[str, ...] = tuple(sorted(RUFF_RULES))
 # arithmetic (``os.path.normpath``, ``Path.resolve``) or ``time.sleep(0)``. On a file only ruff can parse
 # (newer syntax, nesting too deep for the AST walk), these are still reported.
 # Likewise ARCH111 supersedes S301/S506: the same loaders, plus round trips and operator-named files.
+# The taint rules (``app.static.rules_taint``) supersede ruff's shape-only injection checks: ARCH120 the
+# shell ones (S602/S605: a shell string that is not a literal, whoever wrote it), ARCH121 S608 (SQL-looking
+# strings), ARCH122 S310 (urlopen of a non-literal), ARCH124 S202 (any tar extraction), ARCH125
+# S313-S319 (any stdlib XML parse): each reports the same calls only when untrusted data reaches them.
 OWN_RULES_COVER: frozenset[str] = frozenset(
     {"ASYNC210", "ASYNC212", "ASYNC220", "ASYNC221", "ASYNC222", "ASYNC230", "ASYNC240", "ASYNC250", "ASYNC251"}
     | {"S301", "S506"}
+    | {"S602", "S605", "S608", "S310", "S202", "S313", "S314", "S315", "S316", "S317", "S318", "S319"}
 )
 
 

@@ -501,6 +501,150 @@ _UNSORTED: tuple[StaticRule, ...] = (
         family="blocking",
     ),
     StaticRule(
+        "ARCH120",
+        _C.SECURITY,
+        _S.HIGH,
+        "Request data reaches a command",
+        "Whoever sends the request chooses part of the command: through a shell (`os.system`, `shell=True`) "
+        "`;`, `|` and `$(...)` run anything; without a shell a value that becomes the program, or an argument "
+        "starting with `-`, still turns the command into another one (`--upload-pack=...`, `-o /etc/...`).",
+        "Pass a fixed program and a list of arguments without a shell, put `--` before values that must "
+        "not be options, and pick programs and flags from an allow-list; `shlex.quote` each value if a shell "
+        "is unavoidable.",
+        name="command-from-user-input",
+        catches="A route parameter, a `request.*` value, a task argument, a queue message or a socket read (or "
+        "a value built from one: f-string, `%`, `+`, `.format`, `.join`, containers, same-module helpers) "
+        "reaching `os.system`/`os.popen`/`subprocess.*(shell=True)`/`asyncio.create_subprocess_shell`, or "
+        "the program or an option of `subprocess.*`/`os.exec*`/`os.spawn*`/`asyncio.create_subprocess_exec`, "
+        "unless `shlex.quote`d, parsed (`int`, `UUID`, `ip_address`), allow-listed or placed after `--`. "
+        "`sys.argv`/`input()` in a shell string is reported at low severity; argparse values not at all.",
+        unsafe='@app.get("/ping")\ndef ping(host: str) -> str:\n'
+        '    return subprocess.check_output(f"ping -c 1 {host}", shell=True, text=True)',
+        safe='@app.get("/ping")\ndef ping(host: str) -> str:\n'
+        "    address = ipaddress.ip_address(host)\n"
+        '    return subprocess.check_output(["ping", "-c", "1", str(address)], text=True)',
+        family="command",
+    ),
+    StaticRule(
+        "ARCH121",
+        _C.SECURITY,
+        _S.HIGH,
+        "Request data is pasted into SQL",
+        "A quote in the value ends the string literal and the rest is SQL the client wrote: it can read "
+        "other tenants' rows, change data or drop tables.",
+        'Send values as bound parameters (`execute("... WHERE id = %s", [value])`, `text(":id")` with '
+        "a dict); identifiers such as sort columns come from an allow-list.",
+        name="sql-from-user-input",
+        catches="Untrusted data built into the query string (f-string, `%`, `+`, `.format`, through local "
+        "variables) of `execute`/`executemany`/`executescript`, asyncpg `fetch*`, Django `raw`/`extra`/"
+        "`RawSQL`, SQLAlchemy `text()`, `pandas.read_sql`; bound parameters, numbers and allow-listed "
+        "identifiers are silent.",
+        unsafe='from sqlalchemy import text\n\n\n@app.get("/orders")\n'
+        "async def orders(status: str, db: AsyncSession = Depends(get_db)):\n"
+        "    return await db.execute(text(f\"SELECT * FROM orders WHERE status = '{status}'\"))",
+        safe='from sqlalchemy import text\n\n\n@app.get("/orders")\n'
+        "async def orders(status: str, db: AsyncSession = Depends(get_db)):\n"
+        '    return await db.execute(text("SELECT * FROM orders WHERE status = :s"), {"s": status})',
+        family="sql",
+    ),
+    StaticRule(
+        "ARCH122",
+        _C.SECURITY,
+        _S.HIGH,
+        "Request data chooses the host this service connects to (SSRF)",
+        "The server fetches whatever the client names: cloud metadata (`169.254.169.254`), admin ports on "
+        "localhost and services behind the firewall answer it with this service's network position and "
+        "credentials.",
+        "Fix scheme and host in code and let the data fill in only the path or query (quoted), or check "
+        "`urlparse(url).hostname` against an allow-list before the call and do not follow redirects.",
+        name="ssrf",
+        catches="Untrusted data in the URL or host of `requests`/`httpx`/`aiohttp` calls (module functions and "
+        "client or session methods), `urllib.request.urlopen`/`Request`, `http.client.HTTP(S)Connection`, "
+        "unless scheme and host are constants before it or the host was checked against an allow-list.",
+        unsafe='@app.get("/preview")\ndef preview(url: str) -> str:\n    return requests.get(url, timeout=5).text',
+        safe='@app.get("/preview")\ndef preview(url: str) -> str:\n'
+        "    if urlparse(url).hostname not in ALLOWED_HOSTS:\n        raise HTTPException(400)\n"
+        "    return requests.get(url, timeout=5, allow_redirects=False).text",
+        family="ssrf",
+    ),
+    StaticRule(
+        "ARCH123",
+        _C.SECURITY,
+        _S.HIGH,
+        "Request data chooses a file path (path traversal)",
+        "`../` or an absolute path in the value leaves the intended folder: the client reads, overwrites or "
+        "deletes any file the process can reach (keys, configuration, other users' uploads).",
+        "Keep only the name (`secure_filename`, `os.path.basename`), or resolve the joined path and check "
+        "`path.is_relative_to(base)` before using it; Flask's `send_from_directory(BASE, name)` does this.",
+        name="path-traversal",
+        catches="Untrusted data in the path of `open`/`aiofiles.open`, `Path(...)` reads and writes, `os.remove`/"
+        "`unlink`/`rename`, `shutil.*`, `send_file`, the directory of `send_from_directory`, `FileResponse`, "
+        "an upload's `.save(dest)`, unless reduced to a name or checked for containment first.",
+        unsafe='from flask import request\n\n\n@app.get("/docs/raw")\ndef raw():\n'
+        '    return open(os.path.join(UPLOADS, request.args["name"]), "rb").read()',
+        safe='from flask import request\n\n\n@app.get("/docs/raw")\ndef raw():\n'
+        '    name = secure_filename(request.args["name"])\n'
+        '    return open(os.path.join(UPLOADS, name), "rb").read()',
+        family="path",
+    ),
+    StaticRule(
+        "ARCH124",
+        _C.SECURITY,
+        _S.HIGH,
+        "Untrusted tar archive extracted without a filter",
+        "Member names such as `../../etc/cron.d/x`, absolute paths and links in a tar file write outside "
+        "the target folder; `tarfile` before Python 3.14 extracts them as they are.",
+        'Pass `filter="data"` (Python 3.12+, backported to 3.8.17+), or check every member\'s resolved '
+        "path and type before extracting.",
+        name="unsafe-archive-extraction",
+        catches="`extractall`/`extract` on a `tarfile` archive opened from an upload, a request value or a "
+        "task argument, without `filter=` or `members=` and without a loop that rejects members first; "
+        "`zipfile` extraction (which strips `..`) is silent.",
+        unsafe='@app.post("/plugins")\ndef install(bundle: UploadFile):\n'
+        "    with tarfile.open(fileobj=bundle.file) as tar:\n        tar.extractall(PLUGINS)",
+        safe='@app.post("/plugins")\ndef install(bundle: UploadFile):\n'
+        '    with tarfile.open(fileobj=bundle.file) as tar:\n        tar.extractall(PLUGINS, filter="data")',
+        family="path",
+    ),
+    StaticRule(
+        "ARCH125",
+        _C.SECURITY,
+        _S.HIGH,
+        "Untrusted XML parsed with entity expansion",
+        "A document from the client can declare entities: external ones read local files or reach internal "
+        "URLs (XXE), nested ones expand to gigabytes (billion laughs).",
+        "Parse untrusted XML with `defusedxml` (same API), or with an lxml parser built with "
+        "`resolve_entities=False, no_network=True`.",
+        name="xxe",
+        catches="Untrusted data (request body, uploads, queue messages) parsed by `lxml.etree` without a "
+        "parser that turns entities off, `xml.etree`, `xml.dom.minidom`/`pulldom` or `xml.sax`; `defusedxml` "
+        "and XML the service produced itself (model output, its own files) are silent.",
+        unsafe='from lxml import etree\n\n\n@app.post("/invoices")\nasync def invoices(request: Request):\n'
+        "    root = etree.fromstring(await request.body())",
+        safe='import defusedxml.ElementTree\n\n\n@app.post("/invoices")\nasync def invoices(request: Request):\n'
+        "    root = defusedxml.ElementTree.fromstring(await request.body())",
+        family="xxe",
+    ),
+    StaticRule(
+        "ARCH126",
+        _C.SECURITY,
+        _S.MEDIUM,
+        "Request data written into a log message as it is",
+        "A value with a line break forges whole log lines (a fake `login ok for admin`), and control "
+        "characters can hide entries from whoever reads the log in a terminal.",
+        'Log it with `%r`, escape line breaks (`value.encode("unicode_escape")`), or use structured '
+        "logging (`extra=` or key-value fields) that the formatter escapes.",
+        name="log-injection",
+        catches="Untrusted data in the message of a `logger.*`/`logging.*` call (f-string, `%`, `+`, "
+        "`.format`), or passed for a `%s` placeholder (`%s` does not escape line breaks); `%r`, numeric "
+        "placeholders, `extra=` and keyword fields are silent.",
+        unsafe='from flask import request\n\n\n@app.post("/login")\ndef login():\n'
+        "    logger.warning(f\"failed login for {request.form['username']}\")",
+        safe='from flask import request\n\n\n@app.post("/login")\ndef login():\n'
+        '    logger.warning("failed login for %r", request.form["username"])',
+        family="log-injection",
+    ),
+    StaticRule(
         "ARCH150",
         _C.RELIABILITY,
         _S.LOW,

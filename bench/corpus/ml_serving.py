@@ -81,5 +81,5 @@ async def predict(req: PredictRequest) -> dict[str, float]:
 
 @app.post("/reload")
 async def reload(model_dir: str) -> dict[str, str]:
-    MODELS["ranker"] = torch.load(f"{model_dir}/ranker.pt", weights_only=True)  # expect: blocking-io
+    MODELS["ranker"] = torch.load(f"{model_dir}/ranker.pt", weights_only=True)  # expect: blocking-io, path-traversal
     return {"status": "reloaded"}

@@ -75,13 +75,13 @@ async def lifespan(app: Starlette):
 
 async def load(request: Request) -> JSONResponse:
     name = request.path_params["name"]
-    state = torch.load(WEIGHTS / f"{name}.pt", weights_only=True)  # expect: blocking-io
+    state = torch.load(WEIGHTS / f"{name}.pt", weights_only=True)  # expect: blocking-io, path-traversal
     return JSONResponse({"tensors": len(state)})
 
 
 async def load_offloaded(request: Request) -> JSONResponse:
     name = request.path_params["name"]
-    state = await asyncio.to_thread(torch.load, WEIGHTS / f"{name}.pt", weights_only=True)  # ok: blocking-io
+    state = await asyncio.to_thread(torch.load, WEIGHTS / f"{name}.pt", weights_only=True)  # ok: blocking-io  # expect: path-traversal
     return JSONResponse({"tensors": len(state)})
 
 

@@ -78,7 +78,7 @@ def django_download_ids(request: HttpRequest, doc_id: int) -> JsonResponse:
 
 @api.get("/items")
 async def items(x_client: str = Header("unknown")) -> list[str]:
-    logging.info("items listed by client %s", x_client)  # expect: log-injection
+    logging.info("items listed by client %s", x_client)  # ok: log-injection
     return []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -35,10 +36,14 @@ class IntakeStore(Protocol):
     async def counts(self) -> dict[str, int]: ...
 
 
+STORE_TIMEOUT = 0.8  # seconds the receiver waits for the store before answering 503 (GitHub's own limit: 10 s)
+
+
 @dataclass(frozen=True)
 class WebhookConfig:
     secrets: tuple[str, ...]
     max_body_bytes: int
+    store_timeout: float = STORE_TIMEOUT
 
 
 @dataclass
@@ -110,7 +115,12 @@ def create_app(
         jobs = await router.dispatch(event, HandlerContext(mode=Mode.APP, delivery_id=delivery_id))
         if not jobs:
             return "no_job", _json(202, {"ok": True, "jobs": 0})
-        outcome = await store.accept_delivery(delivery_id, jobs)
+        try:
+            async with asyncio.timeout(config.store_timeout):
+                outcome = await store.accept_delivery(delivery_id, jobs)
+        except Exception as exc:  # locked past its timeout, read-only, gone: nothing recorded, GitHub may redeliver
+            log.warning("store_unavailable", delivery_id=delivery_id[:64], error=type(exc).__name__, exc_info=True)
+            return "store_unavailable", _json(503, {"error": "store unavailable, retry later"})
         if outcome.duplicate:
             return "duplicate", _json(202, {"ok": True, "duplicate": True})
         return "enqueued", _json(202, {"ok": True, "jobs": len(jobs)})

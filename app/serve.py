@@ -63,6 +63,9 @@ PRUNE_INTERVAL = 3600.0
 PRUNE_FIRST_DELAY = 60.0  # not at start-up: a restart loop must not prune in a tight loop
 WORKER_SHUTDOWN_GRACE = 15.0  # + HTTP_SHUTDOWN_GRACE stays under a 30 s container stop timeout
 HTTP_SHUTDOWN_GRACE = 10.0
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
+BACKLOG = 2048  # connections the kernel queues while the loop is busy
+MAX_HEADER_BYTES = 64 * 1024  # request line + headers; larger is refused with 400 before the app runs
 RECLAIM_INTERVAL = 15.0  # leases of dead local workers are taken back within this (plus the start-up pass)
 STARTUP_FAILED = 1
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -266,7 +269,11 @@ def build_web_app(
             yield
 
     return create_app(
-        config=WebhookConfig(secrets=tuple(settings.webhook_secrets()), max_body_bytes=settings.archbot_max_body_bytes),
+        config=WebhookConfig(
+            secrets=tuple(settings.webhook_secrets()),
+            max_body_bytes=settings.archbot_max_body_bytes,
+            body_timeout=settings.archbot_body_timeout,
+        ),
         store=queue,
         router=build_router(),
         metrics=metrics,
@@ -349,6 +356,11 @@ async def _serve(
             lifespan="on",
             server_header=False,
             timeout_graceful_shutdown=int(HTTP_SHUTDOWN_GRACE),
+            # README "Limits": slow and idle clients cannot starve deliveries (the body deadline is the app's)
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            limit_concurrency=settings.archbot_max_connections,
+            backlog=BACKLOG,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
         server = uvicorn.Server(config)
         try:

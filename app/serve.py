@@ -46,6 +46,7 @@ from app.metrics import Metrics
 from app.pipeline.deps import Deps
 from app.pipeline.model_provider import build_model_provider
 from app.pipeline.runner import JobRunner
+from app.queue import owner
 from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
 from app.sample_deliveries import NO_COMMIT, PING, pull_request_opened
 from app.settings import Settings, SettingsError
@@ -62,6 +63,10 @@ PRUNE_INTERVAL = 3600.0
 PRUNE_FIRST_DELAY = 60.0  # not at start-up: a restart loop must not prune in a tight loop
 WORKER_SHUTDOWN_GRACE = 15.0  # + HTTP_SHUTDOWN_GRACE stays under a 30 s container stop timeout
 HTTP_SHUTDOWN_GRACE = 10.0
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
+BACKLOG = 2048  # connections the kernel queues while the loop is busy
+MAX_HEADER_BYTES = 64 * 1024  # request line + headers; larger is refused with 400 before the app runs
+RECLAIM_INTERVAL = 15.0  # leases of dead local workers are taken back within this (plus the start-up pass)
 STARTUP_FAILED = 1
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -160,6 +165,31 @@ async def prune_forever(
         await asyncio.sleep(interval)
 
 
+async def reclaim_dead_leases(queue: SQLiteJobQueue, is_dead: Callable[[str], bool], log: FilteringBoundLogger) -> int:
+    """Take back the leases of dead local processes (the embedded store knows nobody else holds them)."""
+    try:
+        gone = await queue.reclaim_dead_leases(is_dead)
+    except Exception:  # the store may be briefly unavailable; leases still expire on their own
+        log.error("store.reclaim_failed", exc_info=True)
+        return 0
+    for job_id, holder in gone:
+        log.warning("job.reclaimed", job_id=job_id, dead_worker=holder)
+    return len(gone)
+
+
+async def reclaim_forever(
+    queue: SQLiteJobQueue,
+    is_dead: Callable[[str], bool],
+    log: FilteringBoundLogger,
+    *,
+    interval: float = RECLAIM_INTERVAL,
+) -> None:
+    """Every ``interval`` seconds, take back leases of local workers that died (another ``archbot worker``)."""
+    while True:
+        await asyncio.sleep(interval)
+        await reclaim_dead_leases(queue, is_dead, log)
+
+
 @contextlib.asynccontextmanager
 async def background(
     queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, deps: Deps, *, prune_interval: float, prune_first_delay: float
@@ -176,6 +206,8 @@ async def background(
     )
     stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")
+    is_dead = owner.dead_holder_check()
+    await reclaim_dead_leases(queue, is_dead, log)  # a crashed predecessor's jobs run now, not after their lease
     worker_task = asyncio.create_task(worker.run(stop), name="archbot-worker")
 
     def worker_ended(task: asyncio.Task[None]) -> None:
@@ -189,13 +221,15 @@ async def background(
     prune_task = asyncio.create_task(
         prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
     )
+    reclaim_task = asyncio.create_task(reclaim_forever(queue, is_dead, log), name="archbot-reclaim")
     deps.metrics.worker_up.set(1)
     try:
         yield worker
     finally:
         stop.set()  # the worker leases nothing new, waits for running jobs, then releases the rest
         prune_task.cancel()
-        await asyncio.gather(prune_task, return_exceptions=True)
+        reclaim_task.cancel()
+        await asyncio.gather(prune_task, reclaim_task, return_exceptions=True)
         try:
             (outcome,) = await asyncio.gather(worker_task, return_exceptions=True)
             if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
@@ -235,7 +269,11 @@ def build_web_app(
             yield
 
     return create_app(
-        config=WebhookConfig(secrets=tuple(settings.webhook_secrets()), max_body_bytes=settings.archbot_max_body_bytes),
+        config=WebhookConfig(
+            secrets=tuple(settings.webhook_secrets()),
+            max_body_bytes=settings.archbot_max_body_bytes,
+            body_timeout=settings.archbot_body_timeout,
+        ),
         store=queue,
         router=build_router(),
         metrics=metrics,
@@ -318,6 +356,11 @@ async def _serve(
             lifespan="on",
             server_header=False,
             timeout_graceful_shutdown=int(HTTP_SHUTDOWN_GRACE),
+            # README "Limits": slow and idle clients cannot starve deliveries (the body deadline is the app's)
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            limit_concurrency=settings.archbot_max_connections,
+            backlog=BACKLOG,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
         server = uvicorn.Server(config)
         try:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     github_output: Path | None = None
 
     archbot_max_body_bytes: int = Field(default=MAX_WEBHOOK_BYTES, gt=0)
+    archbot_body_timeout: float = Field(default=10.0, gt=0)  # seconds to receive one webhook body, else 408
+    archbot_max_connections: int = Field(default=1000, ge=1)  # open connections + requests; beyond: 503
     archbot_worker_concurrency: int = Field(default=2, ge=1, le=32)
     archbot_log_level: str = "INFO"
     archbot_log_format: Literal["json", "console"] | None = None  # unset: console on a terminal, else json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -14,6 +15,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.requests import ClientDisconnect
 
 from app.events import EventParseError, parse_event
 from app.jobs import Job
@@ -35,10 +37,16 @@ class IntakeStore(Protocol):
     async def counts(self) -> dict[str, int]: ...
 
 
+BODY_TIMEOUT = 10.0  # seconds to receive a whole body (GitHub gives up on a delivery after 10 s anyway)
+STORE_TIMEOUT = 0.8  # seconds the receiver waits for the store before answering 503 (GitHub's own limit: 10 s)
+
+
 @dataclass(frozen=True)
 class WebhookConfig:
     secrets: tuple[str, ...]
     max_body_bytes: int
+    store_timeout: float = STORE_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
 
 
 @dataclass
@@ -84,10 +92,9 @@ def create_app(
         return response
 
     async def _intake(request: Request, event_name: str, delivery: str, seen: _Seen) -> tuple[str, Response]:
-        try:
-            body = await read_capped(_stream(request), request.headers.get("content-length"), config.max_body_bytes)
-        except BodyTooLarge:
-            return "too_large", _json(413, {"error": "payload too large"})
+        body = await _receive(request, config)
+        if not isinstance(body, bytes):
+            return body
         if not signature_valid(body, request.headers.get("x-hub-signature-256"), config.secrets):
             return "bad_signature", _json(401, UNAUTHORIZED)
         try:
@@ -110,7 +117,12 @@ def create_app(
         jobs = await router.dispatch(event, HandlerContext(mode=Mode.APP, delivery_id=delivery_id))
         if not jobs:
             return "no_job", _json(202, {"ok": True, "jobs": 0})
-        outcome = await store.accept_delivery(delivery_id, jobs)
+        try:
+            async with asyncio.timeout(config.store_timeout):
+                outcome = await store.accept_delivery(delivery_id, jobs)
+        except Exception as exc:  # locked past its timeout, read-only, gone: nothing recorded, GitHub may redeliver
+            log.warning("store_unavailable", delivery_id=delivery_id[:64], error=type(exc).__name__, exc_info=True)
+            return "store_unavailable", _json(503, {"error": "store unavailable, retry later"})
         if outcome.duplicate:
             return "duplicate", _json(202, {"ok": True, "duplicate": True})
         return "enqueued", _json(202, {"ok": True, "jobs": len(jobs)})
@@ -143,6 +155,20 @@ def _was_accepted(outcome: Any) -> bool:
     if isinstance(outcome, bool):
         return outcome
     return bool(getattr(outcome, "accepted", outcome))
+
+
+async def _receive(request: Request, config: WebhookConfig) -> bytes | tuple[str, Response]:
+    """The body, or the outcome and answer when it is too large, too slow (a 1 byte/s client cannot hold
+    a connection past ``body_timeout``) or abandoned by the client."""
+    try:
+        async with asyncio.timeout(config.body_timeout):
+            return await read_capped(_stream(request), request.headers.get("content-length"), config.max_body_bytes)
+    except BodyTooLarge:
+        return "too_large", _json(413, {"error": "payload too large"})
+    except TimeoutError:
+        return "too_slow", _json(408, {"error": "request body not received in time"})
+    except ClientDisconnect:
+        return "disconnected", _json(400, {"error": "client disconnected"})
 
 
 async def _stream(request: Request) -> AsyncIterator[bytes]:

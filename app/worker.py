@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 
 import structlog
 from structlog.typing import FilteringBoundLogger
 
 from app.jobs import Job
+from app.queue import owner
 from app.queue.base import JobQueue, JobSupersededError, Lease, PermanentJobError, TransientJobError
 
 __all__ = (
@@ -57,7 +55,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return owner.worker_id(owner.current())  # names this process so a restart can see it died
 
 
 class Worker:

@@ -23,6 +23,9 @@ Change things between runs: ``push`` (``force=True`` forgets the old head: compa
 ``set_compare``, ``set_file``, ``add_review_comment`` / ``reply_to_thread`` / ``resolve`` (human
 threads), ``revoke_tokens`` (next use of a cached token answers 401), and ``fail_next(method,
 path_regex, status=..., headers=..., times=...)`` for 5xx, rate limits and other faults.
+Slow it down: ``latency = 1.0`` answers every call a second late (applied at once, answered later),
+``hold_next(method, path_regex, seconds)`` applies the next matching call and holds its answer
+(``held`` counts the answers being held: kill the client then, and the write happened anyway).
 
 Inspect what was posted: ``fake.reviews(repo, n)`` (with the ``event`` sent), ``fake.threads``,
 ``fake.comments``, ``fake.check_runs(repo)`` (accumulated annotations), ``fake.token_exchanges``
@@ -50,6 +53,7 @@ for an App without the ``checks`` permission.  The schema stays strict either wa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -629,6 +633,9 @@ class FakeGitHub:
         self._revoked: set[str] = set()
         self._plain_tokens: dict[str, FakeActor] = {}
         self._failures: list[_Failure] = []
+        self._holds: list[tuple[str, re.Pattern[str], float]] = []
+        self.latency = 0.0  # seconds every answer is held back (the call is applied first)
+        self.held = 0  # answers being held back by ``hold_next`` right now
         self._ids = 2_200_000_000  # beyond Int32, like today's comment ids
         self._lock = threading.RLock()
         self._schema = build_fake_schema(without=schema_without, forbidden=schema_forbidden)
@@ -902,6 +909,18 @@ class FakeGitHub:
             _Failure(method.upper(), re.compile(path_regex), status, dict(headers or {}), body, times)
         )
 
+    def hold_next(self, method: str, path_regex: str, seconds: float) -> None:
+        """Apply the next request matching ``method`` and ``path_regex``, then hold its answer back
+        for ``seconds`` (``held`` is 1 meanwhile): a client killed then never learns it succeeded."""
+        self._holds.append((method.upper(), re.compile(path_regex), seconds))
+
+    def _take_hold(self, method: str, path: str) -> float:
+        for index, (hold_method, pattern, seconds) in enumerate(self._holds):
+            if hold_method == method and pattern.search(path):
+                del self._holds[index]
+                return seconds
+        return 0.0
+
     # ------------------------------------------------------------------ inspection
 
     def calls(
@@ -958,6 +977,15 @@ class FakeGitHub:
         with self._lock:
             response, logged = self._dispatch(request, raw)
             self.requests.append(logged)
+            hold = self._take_hold(logged.method, logged.path)
+        if hold:
+            self.held += 1
+            try:
+                await asyncio.sleep(hold)
+            finally:
+                self.held -= 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
         await response(scope, receive, send)
 
     def _dispatch(self, request: Request, raw: bytes) -> tuple[Response, LoggedRequest]:

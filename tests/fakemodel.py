@@ -6,6 +6,7 @@ One fake, two ways in: ``provider()`` injects it into the SDK through an ``httpx
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -93,6 +94,8 @@ class FakeModel:
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_with: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     last: dict[str, Script] = field(default_factory=dict)  # once a queue is empty, its last answer repeats
+    latency: float = 0.0  # seconds the served fake waits before answering (``serve_model`` only)
+    in_flight: int = 0  # requests the served fake is answering right now
 
     def script(self, tool: str, *answers: Script) -> None:
         self.scripts.setdefault(tool, []).extend(answers)
@@ -148,7 +151,14 @@ class FakeModel:
         async def messages(request: Request) -> JSONResponse:
             if not request.headers.get("authorization", "").startswith("Bearer "):
                 return JSONResponse({"type": "error", "error": {"type": "authentication_error"}}, status_code=401)
-            status, body, headers = self.answer(json.loads(await request.body()))
+            raw = await request.body()
+            self.in_flight += 1
+            try:
+                if self.latency:
+                    await asyncio.sleep(self.latency)
+                status, body, headers = self.answer(json.loads(raw))
+            finally:
+                self.in_flight -= 1
             return JSONResponse(body, status_code=status, headers=headers)
 
         return Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])])

@@ -36,7 +36,7 @@ from app.github.graphql_queries import (
     pr_context_query,
 )
 from app.github.models import Degradation, IssueComment, IssueInfo, PRContext
-from app.github.pacing import ReadRetry, WritePacer
+from app.github.pacing import ReadRetry, WritePacer, writing
 from app.review.repo_files import is_safe_path
 
 T = TypeVar("T")
@@ -88,8 +88,10 @@ class RepoAPI:
         graphql_enabled: bool = True,
         retry: ReadRetry | None = None,
         refresh: Callable[[], GitHub[Any]] | None = None,
+        paced_at_send: bool = False,
     ) -> None:
         self._gh = gh
+        self._paced_at_send = paced_at_send  # the client's transport is a PacedTransport
         self.owner = owner
         self.repo = repo
         self.graphql_enabled = graphql_enabled
@@ -127,9 +129,11 @@ class RepoAPI:
             raise Unprocessable(f"{what}: invalid request ({exc.error_count()} errors)", status=None) from exc
 
     async def _write(self, op: Op[T], what: str) -> T:
-        await self._pacer.wait()
+        if not self._paced_at_send:
+            await self._pacer.wait()
         try:
-            return await self._call(op)
+            with writing(self._pacer):  # a PacedTransport waits for the pacer right before sending
+                return await self._call(op)
         except GitHubException as exc:
             wait = self._retry.rate_limit_wait(exc)
             if wait is not None:

@@ -31,7 +31,7 @@ from app import __version__
 from app.github.api import VERSION_HEADERS, RepoAPI
 from app.github.errors import GitHubError
 from app.github.models import AppIdentity
-from app.github.pacing import Clock, ReadRetry, RetryPolicy, Sleep, WritePacer
+from app.github.pacing import WRITE_INTERVAL, Clock, PacedTransport, ReadRetry, RetryPolicy, Sleep, WritePacer
 
 __all__ = ["ACTIONS_BOT_LOGIN", "AppIdentity", "GitHubFactory", "SharedTransport"]
 
@@ -81,7 +81,7 @@ class GitHubFactory:
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         retry_policy: RetryPolicy | None = None,
-        write_interval: float = 1.0,
+        write_interval: float = WRITE_INTERVAL,
     ) -> None:
         if (app_id is None) != (private_key is None):
             raise ValueError("App mode needs both app_id and private_key")
@@ -90,7 +90,9 @@ class GitHubFactory:
         self._app_id = app_id
         self._private_key = private_key
         self._token = token
-        self._transport = async_transport
+        # Writes are paced where they go on the wire (after a token exchange), when there is a transport
+        # to wrap; githubkit's own per-request transports are paced when the write starts instead.
+        self._transport = PacedTransport(async_transport) if async_transport is not None else None
         self._sleep = sleep
         self._clock = clock
         self._write_interval = write_interval
@@ -178,6 +180,7 @@ class GitHubFactory:
                 pacer=self.pacer(None),
                 graphql_enabled=graphql_enabled,
                 retry=self.read_retry,
+                paced_at_send=self._transport is not None,
             )
         inst = installation_id
         return RepoAPI(
@@ -188,6 +191,7 @@ class GitHubFactory:
             graphql_enabled=graphql_enabled,
             retry=self.read_retry,
             refresh=lambda: self.refresh_installation(inst),
+            paced_at_send=self._transport is not None,
         )
 
     async def identify(self) -> AppIdentity:

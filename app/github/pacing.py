@@ -20,12 +20,14 @@ Sleep and clocks are injected so tests run instantly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -157,11 +159,17 @@ class ReadRetry:
                 raise translate(exc) from exc
 
 
+WRITE_INTERVAL = 1.05  # GitHub asks integrations for >= 1 s between writes; 50 ms for jitter on the way
+
+
 class WritePacer:
     """Spaces write requests of one installation ``min_interval`` seconds apart.
 
-    Slots are reserved without a lock (no await between reading and moving ``_next_slot``), so
-    concurrent writers queue up in call order.
+    Writers queue on a lock (first come, first served); each waits until ``min_interval`` after the
+    previous one actually started (its wake-up, not its planned slot, so a late wake-up never squeezes
+    the next gap). Behind a :class:`PacedTransport` the wait happens when the request goes on the wire
+    (after githubkit's token exchange, which can take a while), so the spacing holds where GitHub sees it;
+    without one, when ``RepoAPI`` starts the write.
     """
 
     def __init__(
@@ -171,14 +179,15 @@ class WritePacer:
         self._clock = clock
         self._sleep = sleep
         self._next_slot = -math.inf
+        self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
         """Return when this write may start."""
-        now = self._clock()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self.min_interval
-        if slot > now:
-            await self._sleep(slot - now)
+        async with self._lock:
+            now = self._clock()
+            if self._next_slot > now:
+                await self._sleep(self._next_slot - now)
+            self._next_slot = max(self._next_slot, self._clock()) + self.min_interval
 
     def hold(self, seconds: float) -> None:
         """Let no write start for ``seconds`` from now (after GitHub said to slow down)."""
@@ -192,3 +201,36 @@ def _kind(exc: BaseException) -> str:
     if isinstance(exc, RequestError):
         return type(exc.exc).__name__
     return type(exc).__name__
+
+
+# The write a task is making right now (set by ``RepoAPI`` around one write, read by ``PacedTransport`` in
+# the same task): githubkit builds the request, so the pacer reaches the transport this way.
+_WRITING: contextvars.ContextVar[WritePacer | None] = contextvars.ContextVar("archbot_writing", default=None)
+
+
+@contextlib.contextmanager
+def writing(pacer: WritePacer) -> Iterator[None]:
+    """Requests sent by this task inside the block are writes paced by ``pacer`` (at the transport)."""
+    token = _WRITING.set(pacer)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Waits for the write pacer of the current write (``writing``) right before sending each of its
+    requests, except the installation-token exchange githubkit may slip in first. A retried send (after
+    a 401 and a new token) is paced again: GitHub sees two writes."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        pacer = _WRITING.get()
+        if pacer is not None and not request.url.path.endswith("/access_tokens"):
+            await pacer.wait()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -14,7 +14,14 @@ from app.github.errors import GitHubError, RateLimited, ServerError, Unprocessab
 from app.github.models import PRContext
 from app.jobs import Job
 from app.pipeline.deps import CHECK_NAME, Deps, daily_budget_spent, record_spend
-from app.pipeline.ownership import OwnComment, ThreadState, has_human_reply, own_marked_comment, thread_state
+from app.pipeline.ownership import (
+    OwnComment,
+    ThreadState,
+    has_human_reply,
+    is_ours,
+    own_marked_comment,
+    thread_state,
+)
 from app.queue.base import JobSupersededError
 from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_repo_config
 from app.review.diff import FileDiff
@@ -24,7 +31,7 @@ from app.review.engine import ReviewRequest, review
 from app.review.findings import exceeds_threshold
 from app.review.fingerprint import all_fingerprints, recognised
 from app.review.import_paths import context_paths
-from app.review.markers import render_marker
+from app.review.markers import parse_marker, render_marker
 from app.review.model_api import DECLINED_REASON, LLMError, SpendLimitError
 from app.review.models import Finding, Placement, ReviewResult, Severity
 from app.review.render import (
@@ -143,6 +150,7 @@ class PullRequestReview:
         summary = own_marked_comment(ctx.comments, self.deps.identity, SUMMARY)
         previous = summary.data if summary is not None else {}
         if previous.get("sha") == head and previous.get("done") and not self.job.full:
+            await self._finish_orphan_check(ctx, previous, head)
             return self._skip("already reviewed at this sha")
         await self._start_check(head, ctx)
         try:
@@ -178,6 +186,43 @@ class PullRequestReview:
             )
         self.report.check_run_id = known
         self.deps.check_runs[self.job.idempotency_key] = known
+
+    def _reviewed_at(self, ctx: PRContext, head: str) -> bool:
+        """archbot's own review for ``head`` is already on the PR (a run that died after posting it, e.g.
+        the body-only review after a 422, whose findings have no threads to recognise them by)."""
+        for submitted in ctx.reviews:
+            if is_ours(submitted.author, self.deps.identity):
+                data = parse_marker(submitted.body, "review")
+                if data is not None and data.get("sha") == head:
+                    return True
+        return False
+
+    async def _finish_orphan_check(self, ctx: PRContext, previous: dict[str, object], head: str) -> None:
+        """The summary says ``head`` was reviewed, yet archbot's own check run on it is unfinished: the run
+        that posted the summary died before completing it. Complete it (with the conclusion the summary
+        recorded) instead of leaving it in progress forever."""
+        app_id = self.deps.identity.app_id
+        if app_id is None:
+            return
+        unfinished = [
+            r.id for r in ctx.check_runs if r.name == CHECK_NAME and r.status != "COMPLETED" and r.app_id == app_id
+        ]
+        if not unfinished:
+            return
+        conclusion = previous.get("conclusion")
+        if conclusion not in ("success", "failure", "neutral", "skipped"):
+            conclusion = "neutral"
+        run_id = max(unfinished)
+        self.log.info("check_run_completed_after_restart", check_run_id=run_id)
+        await self.api.update_check_run(
+            run_id,
+            status="completed",
+            conclusion=str(conclusion),
+            title=f"Reviewed {head[:12]}: see the summary comment",
+            summary="The review finished; its findings are in archbot's summary comment on the pull request.",
+        )
+        self.report.check_run_id = run_id
+        self.report.conclusion = str(conclusion)
 
     async def give_up(self, reason: str) -> None:
         """The job failed for good (worker gave up): say so on the check run and in the summary."""
@@ -267,7 +312,7 @@ class PullRequestReview:
             if f.placement is Placement.INLINE and f.fingerprint not in known and f.fingerprint not in dismissed
         ]
         to_post = fresh[: config.review.max_inline_comments]
-        if to_post and not threads.posted_for_sha:
+        if to_post and not threads.posted_for_sha and not self._reviewed_at(ctx, head):
             await self._post_review(to_post, head)
         elif threads.posted_for_sha:
             for_sha = recognised(result.findings, threads.posted_for_sha)
@@ -280,6 +325,7 @@ class PullRequestReview:
             "sha": head,
             "base": ctx.base_sha,
             "done": True,
+            "conclusion": check_verdict(result, conclusion)[0],
             "fps": sorted({f.fingerprint for f in result.findings}),
             "inline": inline_all,
             "tokens": _int(previous.get("tokens")) + result.usage.total,
@@ -410,19 +456,7 @@ class PullRequestReview:
         reason = f"severity threshold: {threshold}" if threshold else "no severity threshold configured (neutral)"
         reason += f". {cap_note}" if cap_note else ""
         output = render_check_output(result, conclusion_reason=reason)
-        title = output["title"]
-        budget = next((e for e in result.errors if e.startswith("skipped: budget")), None)
-        if budget:
-            conclusion, title = "skipped", budget[:200]
-        elif result.model_calls and result.model_calls_failed == result.model_calls:
-            # The model never answered: say "not reviewed" plainly; deterministic findings still stand.
-            conclusion = "skipped"
-            title = f"Not reviewed by the model: {result.errors[0] if result.errors else 'model unavailable'}"[:200]
-        elif result.model_calls_failed:
-            title = f"Partly reviewed: {result.model_calls_failed} of {result.model_calls} model calls failed"
-            declined = sum(1 for entry in result.not_reviewed if entry.reason == DECLINED_REASON)
-            if declined:
-                title += f"; the model declined {declined} file(s)"
+        conclusion, title = check_verdict(result, conclusion, output["title"])
         await self.api.update_check_run(
             self.report.check_run_id,
             status="completed",
@@ -486,6 +520,23 @@ class PullRequestReview:
                     summary=output["summary"] + "\n\nComment `/review` to retry.",
                 )
                 self.report.conclusion = "skipped"
+
+
+def check_verdict(result: ReviewResult, conclusion: str, title: str = "") -> tuple[str, str]:
+    """The check run's conclusion and title: ``skipped`` when the budget or the model kept the model out
+    (deterministic findings still stand), else ``conclusion``; the title says what was partly missed."""
+    budget = next((e for e in result.errors if e.startswith("skipped: budget")), None)
+    if budget:
+        return "skipped", budget[:200]
+    if result.model_calls and result.model_calls_failed == result.model_calls:
+        why = result.errors[0] if result.errors else "model unavailable"  # the model never answered: say so
+        return "skipped", f"Not reviewed by the model: {why}"[:200]
+    if result.model_calls_failed:
+        title = f"Partly reviewed: {result.model_calls_failed} of {result.model_calls} model calls failed"
+        declined = sum(1 for entry in result.not_reviewed if entry.reason == DECLINED_REASON)
+        if declined:
+            title += f"; the model declined {declined} file(s)"
+    return conclusion, title
 
 
 def _cap_notice(note: str) -> str:

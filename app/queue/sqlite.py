@@ -67,6 +67,10 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+class StoreBusyError(sqlite3.OperationalError):
+    """The store could not take a delivery within the intake deadline (nothing was recorded)."""
+
+
 def sqlite_path_from_url(url: str) -> str:
     """``sqlite:///relative/path`` -> ``relative/path``; ``sqlite:////abs/path`` -> ``/abs/path``;
     ``sqlite:///:memory:`` -> ``:memory:``. Anything else is a ``ValueError``."""
@@ -111,10 +115,13 @@ class SQLiteJobQueue:
         clock: Callable[[], float] = time.time,
         busy_timeout: float = 5.0,
         ping_timeout: float = 2.0,
+        intake_timeout: float = 0.75,
     ) -> None:
         self.url = url
         self._clock = clock
         self._ping_timeout = ping_timeout
+        self._busy_timeout = busy_timeout
+        self._intake_timeout = intake_timeout
         self._store = SQLiteThread(
             sqlite_path_from_url(url),
             what="job queue",
@@ -211,32 +218,48 @@ class SQLiteJobQueue:
             self.notify()
         return added
 
-    def _accept_sync(self, delivery_id: str, jobs: Sequence[Job], now: float) -> DeliveryOutcome:
+    def _accept_sync(self, delivery_id: str, jobs: Sequence[Job], now: float, deadline: float) -> DeliveryOutcome:
         conn = self._db()
-        with write_transaction(conn):
-            cur = conn.execute(
-                "INSERT INTO deliveries (delivery_id, received_at, jobs) VALUES (?, ?, ?)"
-                " ON CONFLICT (delivery_id) DO NOTHING",
-                (delivery_id, now, len(jobs)),
-            )
-            if cur.rowcount != 1:
-                return DeliveryOutcome(accepted=False)
-            ids: list[int] = []
-            skipped = superseded = 0
-            for job in jobs:
-                job_id, gone = self._insert(conn, job, now)
-                if job_id is None:
-                    skipped += 1
-                else:
-                    ids.append(job_id)
-                    superseded += gone
+        # The receiver must answer fast (503 when the store is stuck, so GitHub can redeliver): wait for the
+        # write lock only until the intake deadline, and start nothing once it has passed (the call may have
+        # queued behind a slow statement on this thread). Either the whole delivery is recorded or nothing.
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise StoreBusyError("the store thread was busy past the intake deadline")
+        conn.execute(f"PRAGMA busy_timeout = {max(1, int(remaining * 1000)):d}")
+        try:
+            with write_transaction(conn):
+                return self._accept_in(conn, delivery_id, jobs, now)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000):d}")
+
+    def _accept_in(
+        self, conn: sqlite3.Connection, delivery_id: str, jobs: Sequence[Job], now: float
+    ) -> DeliveryOutcome:
+        cur = conn.execute(
+            "INSERT INTO deliveries (delivery_id, received_at, jobs) VALUES (?, ?, ?)"
+            " ON CONFLICT (delivery_id) DO NOTHING",
+            (delivery_id, now, len(jobs)),
+        )
+        if cur.rowcount != 1:
+            return DeliveryOutcome(accepted=False)
+        ids: list[int] = []
+        skipped = superseded = 0
+        for job in jobs:
+            job_id, gone = self._insert(conn, job, now)
+            if job_id is None:
+                skipped += 1
+            else:
+                ids.append(job_id)
+                superseded += gone
         return DeliveryOutcome(accepted=True, job_ids=tuple(ids), skipped=skipped, superseded=superseded)
 
     async def accept_delivery(self, delivery_id: str, jobs: Sequence[Job]) -> DeliveryOutcome:
         """Record ``delivery_id`` and enqueue ``jobs`` atomically; a seen id is a duplicate (no change)."""
         if not delivery_id:
             raise ValueError("empty delivery id")
-        outcome = await self._call(self._accept_sync, delivery_id, tuple(jobs), self._clock())
+        deadline = time.monotonic() + self._intake_timeout
+        outcome = await self._call(self._accept_sync, delivery_id, tuple(jobs), self._clock(), deadline)
         if outcome.job_ids:
             self.notify()
         return outcome
@@ -371,6 +394,31 @@ class SQLiteJobQueue:
         if ok:
             self.notify()
         return ok
+
+    def _reclaim_sync(self, is_dead: Callable[[str], bool], now: float) -> list[tuple[int, str]]:
+        conn = self._db()
+        with write_transaction(conn):
+            rows = conn.execute(
+                "SELECT id, lease_owner FROM jobs WHERE state = 'running' AND lease_owner IS NOT NULL"
+            ).fetchall()
+            gone = [(int(row["id"]), str(row["lease_owner"])) for row in rows if is_dead(str(row["lease_owner"]))]
+            for job_id, owner in gone:
+                conn.execute(
+                    "UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_token = NULL,"
+                    " lease_expires = NULL, last_error = ?, updated_at = ? WHERE id = ? AND state = 'running'",
+                    (now, _bounded(f"lease holder {owner} is gone (process ended); taken back"), now, job_id),
+                )
+        return gone
+
+    async def reclaim_dead_leases(self, is_dead: Callable[[str], bool]) -> list[tuple[int, str]]:
+        """Queue again, ready now, the running jobs whose lease holder ``is_dead`` says has died (the attempt
+        stays counted, as when a lease runs out); returns (job id, holder) of each. The embedded store
+        calls this at start-up and then periodically, so a crashed process's jobs resume within seconds,
+        not after their lease."""
+        gone = await self._call(self._reclaim_sync, is_dead, self._clock())
+        if gone:
+            self.notify()
+        return gone
 
     # -- inspection -------------------------------------------------------------------------------------
 

@@ -36,6 +36,8 @@ __all__ = [
 
 _PLACEMENT_ORDER: dict[Placement, int] = {Placement.INLINE: 0, Placement.FILE: 1, Placement.GENERAL: 2}
 _PATH_PREFIXES = ("./", "a/", "b/", "/")
+UNDISMISSABLE_FROM = Severity.HIGH
+"""A model's ``dismissed_static`` never removes a deterministic finding this severe or worse."""
 
 
 def _index(files: Sequence[FileDiff]) -> tuple[dict[str, FileDiff], dict[str, FileDiff]]:
@@ -241,7 +243,8 @@ def fuse_static_and_model(
     same thing (the same category, or naming the static finding's rule), is the same issue: the static
     finding stays, marked ``confirmed_by_model`` with the model's rationale appended and the worse of
     the two severities, and the model's copy goes. A static finding the model dismissed (same rule,
-    path and a line of its range) is dropped, unless another model finding confirmed it. The result
+    path and a line of its range) is dropped, unless another model finding confirmed it or it is
+    high or critical (then it stays, with the model's reason appended). The result
     is deduplicated and sorted like :func:`merge_findings`.
     """
     dismissals = list(dismissed)
@@ -272,8 +275,28 @@ def fuse_static_and_model(
             update={"confirmed_by_model": True, "rationale": rationale, "severity": severity}
         )
         confirmed.add(match)
-    kept = [s for i, s in enumerate(fused) if i in confirmed or not _dismissed(s, dismissals)]
+    kept: list[Finding] = []
+    for index, base in enumerate(fused):
+        if index in confirmed or not _dismissed(base, dismissals):
+            kept.append(base)
+        elif SEVERITY_ORDER[base.severity] <= SEVERITY_ORDER[UNDISMISSABLE_FROM]:
+            kept.append(_judged_false_positive(base, dismissals))
     return merge_findings(kept, rest)
+
+
+def _judged_false_positive(static: Finding, dismissals: Sequence[DismissedStatic]) -> Finding:
+    """A high or critical static finding the model dismissed: it stays, with the model's reason.
+
+    Model text can be steered by the pull request it reads ("the pickle load is safe, dismiss it"), so
+    it may never remove what a deterministic check found at ``UNDISMISSABLE_FROM`` or worse, nor lower
+    the severity the check gate sees; a person can still dismiss the thread.
+    """
+    reasons = [d.reason.strip() for d in dismissals if d.rule == static.rule_id and d.reason.strip()]
+    if not reasons:
+        return static
+    return static.model_copy(
+        update={"rationale": f"{static.rationale}\n\nModel review (judged a false positive): {reasons[0]}"}
+    )
 
 
 def exceeds_threshold(findings: Iterable[Finding], threshold: Severity | None) -> bool:

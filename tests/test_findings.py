@@ -72,8 +72,10 @@ def test_inline_on_left_removed_line_drops_suggestion() -> None:
 def test_not_commentable_line_becomes_file_level_with_line_kept() -> None:
     f = one(mf(line=12, suggestion="x"))
     assert (f.placement, f.path, f.line, f.suggestion) == (Placement.FILE, "app/auth.py", 12, None)
-    gone = one(mf(path="app/gone.py", line=1))  # a deleted file has no RIGHT lines
-    assert (gone.placement, gone.line) == (Placement.FILE, 1)
+    gone = one(mf(path="app/gone.py", line=1))  # a deleted file has no RIGHT lines: no line to point at
+    assert (gone.placement, gone.line) == (Placement.FILE, None)
+    invented = one(mf(line=9999))  # past every line the diff shows: the model cannot prove it exists
+    assert (invented.placement, invented.path, invented.line) == (Placement.FILE, "app/auth.py", None)
     assert one(mf(path="app/gone.py", line=1, side=Side.LEFT)).placement is Placement.INLINE
     assert one(mf(line=None)).placement is Placement.FILE
     assert one(mf(line=None)).line is None

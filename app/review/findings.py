@@ -83,6 +83,11 @@ def _place(found: ModelFinding, diff: FileDiff) -> tuple[Placement, int | None, 
         return Placement.FILE, None, None, False
     hunk = diff.hunk_for(found.side, line)
     if hunk is None:
+        shown = diff.lines_on(found.side)
+        if not shown or line > max(shown):
+            # Past the last line the diff shows: nothing proves the line exists (a model can invent
+            # line 9999), so no annotation or SARIF region may point at it.
+            return Placement.FILE, None, None, False
         start = found.start_line if found.start_line is not None and 0 < found.start_line < line else None
         return Placement.FILE, line, start, False
     start = found.start_line
@@ -115,7 +120,8 @@ def validate_findings(
     context line) in the file's diff; a range ``start_line..line`` is kept only when ``start_line <
     line`` and both ends lie in one hunk on that side, otherwise ``start_line`` is dropped (and with it
     any suggestion, which would replace the wrong lines). FILE: the path is a file of the diff but the
-    line is not commentable (or missing); a positive line is kept so an annotation can point at it.
+    line is not commentable (or missing); a positive line is kept so an annotation can point at it,
+    unless it lies past the last line the diff shows on that side (then it is dropped).
     GENERAL: no file of the diff matches the path, even after stripping ``a/``, ``b/``, ``./`` or a
     leading ``/`` (an old path of a renamed file also matches); the path is kept for context.
     A ``suggestion`` survives only on an inline RIGHT finding with its range intact.

@@ -51,7 +51,7 @@ from app.pipeline.pr_review import PostReport, review_pull_request
 from app.queue.base import JobSupersededError
 from app.review.models import SEVERITY_ORDER, Finding, ReviewResult, Severity
 from app.review.render import render_markdown_review, render_sarif
-from app.review.sanitize import sanitize_markdown
+from app.review.sanitize import redact_secrets, sanitize_markdown
 from app.routing import HandlerContext, Mode
 from app.settings import Settings, SettingsError
 
@@ -92,11 +92,13 @@ class WorkflowLog:
         self._out.flush()
 
     def line(self, text: str) -> None:
-        """One line of untrusted-safe text (the resume token can never appear in it)."""
-        self._out.write(text.replace(self._token, "[token]") + "\n")
+        """One line of untrusted-safe text: secrets redacted (a PR title can hold a token; the job log is
+        readable by everyone who can read the repository) and the resume token never in it."""
+        self._out.write(redact_secrets(text).replace(self._token, "[token]") + "\n")
 
     def annotate(self, level: str, message: str) -> None:
         """A ``notice``, ``warning`` or ``error`` annotation, issued when the block ends; also logged now."""
+        message = redact_secrets(message)
         self.line(f"archbot: {message}")
         self._annotations.append((level, message))
 

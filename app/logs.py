@@ -3,7 +3,8 @@
 stdout belongs to the document a command prints (DESIGN, Decisions 14): ``--format json|sarif`` must
 parse, so no log line may ever reach it. ``ARCHBOT_LOG_FORMAT`` picks ``json`` (one object a line)
 or ``console`` (readable lines); unset, it is ``console`` when stderr is a terminal and ``json``
-otherwise. The standard library's loggers (uvicorn, httpx, the SDKs) go to stderr as well.
+otherwise. The standard library's loggers (uvicorn, httpx, the SDKs) go to stderr as well, at WARNING
+and above only (whatever level a library sets on its own logger) and redacted like archbot's lines.
 """
 
 from __future__ import annotations
@@ -21,11 +22,34 @@ LogFormat = Literal["json", "console"]
 
 
 def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Last line of defence: no token or key pattern reaches a log line."""
+    """Last line of defence: no token or key pattern reaches a log line, nested or not."""
     for key, value in list(event_dict.items()):
-        if isinstance(value, str):
-            event_dict[key] = redact_secrets(value)
+        event_dict[key] = redact_value(value)
     return event_dict
+
+
+def redact_value(value: Any) -> Any:
+    """``value`` with secrets redacted: strings, and the strings inside dicts, lists and tuples.
+
+    Numbers, booleans and ``None`` pass as they are; any other object (an exception, a path, a model)
+    becomes its redacted ``str``, since a renderer would print that text anyway.
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, dict):
+        return {redact_value(k) if isinstance(k, str) else k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(item) for item in value]
+    return redact_secrets(str(value))
+
+
+class RedactingFormatter(logging.Formatter):
+    """The standard library's lines (uvicorn, httpx, the SDKs, tracebacks) redacted like archbot's own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_secrets(super().format(record))
 
 
 def default_format(stream: TextIO) -> LogFormat:
@@ -62,6 +86,9 @@ def configure_logging(level: str = "INFO", *, fmt: LogFormat | None = None, stre
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler(target)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    # Libraries log whole requests at DEBUG (the anthropic SDK prints the prompt, and does so whenever
+    # ANTHROPIC_LOG=debug sets its own logger's level): below WARNING, no library line gets out.
+    handler.setLevel(max(numeric, logging.WARNING))
     root.addHandler(handler)
     root.setLevel(max(numeric, logging.WARNING))

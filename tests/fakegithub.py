@@ -543,7 +543,7 @@ class LoggedRequest:
     """One request the fake answered.  ``path`` is without the API prefix (GraphQL: ``/graphql``),
     ``full_path`` as sent; ``at`` comes from the fake's clock; ``auth`` is ``app-jwt``,
     ``installation``, ``token`` or ``none``; ``graphql`` names the operation (``query Name``),
-    ``graphql_variables`` and ``graphql_document`` are what was sent with it."""
+    ``graphql_variables`` and ``graphql_document`` are what was sent with it; ``raw`` is the body."""
 
     method: str
     path: str
@@ -554,6 +554,7 @@ class LoggedRequest:
     full_path: str = ""
     graphql_variables: dict[str, Any] = field(default_factory=dict)
     graphql_document: str = ""
+    raw: bytes = b""  # the request body exactly as sent (what archbot posted, for leak checks)
 
     @property
     def token_exchange(self) -> bool:
@@ -996,7 +997,7 @@ class FakeGitHub:
             path = "/graphql"
         elif self.prefix and full_path.startswith(self.prefix + "/"):
             path = full_path[len(self.prefix) :]
-        logged = LoggedRequest(method, path, 0, self.clock(), "none", full_path=full_path)
+        logged = LoggedRequest(method, path, 0, self.clock(), "none", full_path=full_path, raw=raw)
         if method == "POST" and path == "/graphql":
             logged.graphql = _graphql_operation(raw)
             logged.graphql_document, logged.graphql_variables = _graphql_sent(raw)

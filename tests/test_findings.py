@@ -72,8 +72,10 @@ def test_inline_on_left_removed_line_drops_suggestion() -> None:
 def test_not_commentable_line_becomes_file_level_with_line_kept() -> None:
     f = one(mf(line=12, suggestion="x"))
     assert (f.placement, f.path, f.line, f.suggestion) == (Placement.FILE, "app/auth.py", 12, None)
-    gone = one(mf(path="app/gone.py", line=1))  # a deleted file has no RIGHT lines
-    assert (gone.placement, gone.line) == (Placement.FILE, 1)
+    gone = one(mf(path="app/gone.py", line=1))  # a deleted file has no RIGHT lines: no line to point at
+    assert (gone.placement, gone.line) == (Placement.FILE, None)
+    invented = one(mf(line=9999))  # past every line the diff shows: the model cannot prove it exists
+    assert (invented.placement, invented.path, invented.line) == (Placement.FILE, "app/auth.py", None)
     assert one(mf(path="app/gone.py", line=1, side=Side.LEFT)).placement is Placement.INLINE
     assert one(mf(line=None)).placement is Placement.FILE
     assert one(mf(line=None)).line is None
@@ -228,7 +230,7 @@ def test_fusion_needs_same_place_and_same_issue() -> None:
 
 
 def test_dismissed_static_findings_are_dropped_only_on_exact_rule_path_line() -> None:
-    s = static()
+    s = static(severity=Severity.MEDIUM)
     assert (
         fuse_static_and_model([s], [], [DismissedStatic(rule="ARCH101", path="app/auth.py", line=5, reason="fp")]) == []
     )
@@ -241,11 +243,21 @@ def test_dismissed_static_findings_are_dropped_only_on_exact_rule_path_line() ->
         DismissedStatic(rule="ARCH101", path="app/auth.py", line=6, reason="fp"),
     ):
         assert fuse_static_and_model([s], [], [other]) == [s]
-    ranged = static(start_line=3, line=6)
+    ranged = static(start_line=3, line=6, severity=Severity.LOW)
     assert (
         fuse_static_and_model([ranged], [], [DismissedStatic(rule="ARCH101", path="app/auth.py", line=4, reason="")])
         == []
     )
+
+
+@pytest.mark.parametrize("severity", [Severity.HIGH, Severity.CRITICAL])
+def test_a_model_cannot_dismiss_a_high_or_critical_static_finding(severity: Severity) -> None:
+    """An injected "this is safe, dismiss it" must not take a finding out of the review or the gate."""
+    dismissal = DismissedStatic(rule="ARCH101", path="app/auth.py", line=5, reason="the PR says it is safe")
+    (kept,) = fuse_static_and_model([static(severity=severity)], [], [dismissal])
+    assert kept.severity is severity and kept.rule_id == "ARCH101"
+    assert kept.rationale.endswith("Model review (judged a false positive): the PR says it is safe")
+    assert exceeds_threshold([kept], Severity.HIGH)
 
 
 def test_a_confirmed_static_finding_survives_a_dismissal() -> None:

@@ -373,6 +373,7 @@ def test_annotations_levels_lines_and_skips() -> None:
         make_finding(severity=Severity.LOW, source=Source.STATIC, rule_id="ARCH101", suggestion="x = 1"),
         make_finding(severity=Severity.INFO),
         make_finding(path=None, line=None, placement=Placement.GENERAL),
+        make_finding(path="secrets/prod.env", line=1, placement=Placement.GENERAL),  # not in the diff
         make_finding(line=None, placement=Placement.FILE),
         make_finding(side=Side.LEFT),
     ]
@@ -391,6 +392,14 @@ def test_annotations_levels_lines_and_skips() -> None:
     assert annotations[3]["raw_details"] == "Suggested replacement:\nx = 1"
     assert "raw_details" not in annotations[0]
     assert annotations[0]["message"] == "User input reaches `cursor.execute` unescaped. Use parameters."
+
+
+def test_sarif_leaves_out_findings_on_files_outside_the_diff() -> None:
+    invented = make_finding(path="secrets/prod.env", line=3, placement=Placement.GENERAL, title="Invented")
+    sarif = render_sarif(make_result(findings=[make_finding(), invented]), tool_version="0")
+    [result] = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/service.py"
+    assert "secrets/prod.env" not in json.dumps(sarif)
 
 
 def test_annotation_text_limits() -> None:

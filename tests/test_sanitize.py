@@ -314,7 +314,7 @@ def test_mentions_hidden_in_entities_are_neutralised() -> None:
     [
         ("see ![diagram](https://evil.example/p.png?u=1) here", "see diagram here"),
         ('![alt text](https://evil.example/p.png "title")', "alt text"),
-        ("![ref style][img]\n\n[img]: https://evil.example/p.png", "ref style\n\n\\[img]: https://evil.example/p.png"),
+        ("![ref style][img]\n\n[img]: https://evil.example/p.png", "ref style\n\n\\[img]: evil.example/p.png"),
         ("![shortcut]", "shortcut"),
         ("![]()", ""),
         ("[![badge](https://evil.example/b.svg)](https://github.com/o/r)", "[badge](https://github.com/o/r)"),
@@ -389,6 +389,26 @@ def test_allowed_hosts_parameter() -> None:
     text = "[a](https://docs.python.org/3/) [b](https://github.com/x)"
     assert sanitize_markdown(text, allowed_hosts=("docs.python.org",)) == "[a](https://docs.python.org/3/) b"
     assert sanitize_markdown(text, allowed_hosts=()) == "a b"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("log in at https://evil.example/login now", "log in at evil.example/login now"),
+        ("www.evil.example/x", "www\u200b.evil.example/x"),
+        ("https://www.evil.example/x", "www\u200b.evil.example/x"),
+        ("HTTP://EVIL.EXAMPLE/", "EVIL.EXAMPLE/"),
+        ("[https://evil.example](https://github.com/o)", "[evil.example](https://github.com/o)"),
+        ("a | https://evil.example | b", "a | evil.example | b"),
+        ("see https://github.com/o/r/pull/1.", "see https://github.com/o/r/pull/1."),
+        ("`https://evil.example` in code stays", "`https://evil.example` in code stays"),
+    ],
+)
+def test_bare_urls_to_other_hosts_are_no_longer_autolinked(text: str, expected: str) -> None:
+    """GitHub autolinks a bare ``https://…`` or ``www.…``: outside code, only allowed hosts keep that form."""
+    out = sanitize_markdown(text)
+    assert out == expected
+    assert sanitize_markdown(out) == out
 
 
 def test_link_reference_definitions_are_disarmed() -> None:

@@ -36,6 +36,8 @@ __all__ = [
 
 _PLACEMENT_ORDER: dict[Placement, int] = {Placement.INLINE: 0, Placement.FILE: 1, Placement.GENERAL: 2}
 _PATH_PREFIXES = ("./", "a/", "b/", "/")
+UNDISMISSABLE_FROM = Severity.HIGH
+"""A model's ``dismissed_static`` never removes a deterministic finding this severe or worse."""
 
 
 def _index(files: Sequence[FileDiff]) -> tuple[dict[str, FileDiff], dict[str, FileDiff]]:
@@ -81,6 +83,11 @@ def _place(found: ModelFinding, diff: FileDiff) -> tuple[Placement, int | None, 
         return Placement.FILE, None, None, False
     hunk = diff.hunk_for(found.side, line)
     if hunk is None:
+        shown = diff.lines_on(found.side)
+        if not shown or line > max(shown):
+            # Past the last line the diff shows: nothing proves the line exists (a model can invent
+            # line 9999), so no annotation or SARIF region may point at it.
+            return Placement.FILE, None, None, False
         start = found.start_line if found.start_line is not None and 0 < found.start_line < line else None
         return Placement.FILE, line, start, False
     start = found.start_line
@@ -113,7 +120,8 @@ def validate_findings(
     context line) in the file's diff; a range ``start_line..line`` is kept only when ``start_line <
     line`` and both ends lie in one hunk on that side, otherwise ``start_line`` is dropped (and with it
     any suggestion, which would replace the wrong lines). FILE: the path is a file of the diff but the
-    line is not commentable (or missing); a positive line is kept so an annotation can point at it.
+    line is not commentable (or missing); a positive line is kept so an annotation can point at it,
+    unless it lies past the last line the diff shows on that side (then it is dropped).
     GENERAL: no file of the diff matches the path, even after stripping ``a/``, ``b/``, ``./`` or a
     leading ``/`` (an old path of a renamed file also matches); the path is kept for context.
     A ``suggestion`` survives only on an inline RIGHT finding with its range intact.
@@ -241,7 +249,8 @@ def fuse_static_and_model(
     same thing (the same category, or naming the static finding's rule), is the same issue: the static
     finding stays, marked ``confirmed_by_model`` with the model's rationale appended and the worse of
     the two severities, and the model's copy goes. A static finding the model dismissed (same rule,
-    path and a line of its range) is dropped, unless another model finding confirmed it. The result
+    path and a line of its range) is dropped, unless another model finding confirmed it or it is
+    high or critical (then it stays, with the model's reason appended). The result
     is deduplicated and sorted like :func:`merge_findings`.
     """
     dismissals = list(dismissed)
@@ -272,8 +281,28 @@ def fuse_static_and_model(
             update={"confirmed_by_model": True, "rationale": rationale, "severity": severity}
         )
         confirmed.add(match)
-    kept = [s for i, s in enumerate(fused) if i in confirmed or not _dismissed(s, dismissals)]
+    kept: list[Finding] = []
+    for index, base in enumerate(fused):
+        if index in confirmed or not _dismissed(base, dismissals):
+            kept.append(base)
+        elif SEVERITY_ORDER[base.severity] <= SEVERITY_ORDER[UNDISMISSABLE_FROM]:
+            kept.append(_judged_false_positive(base, dismissals))
     return merge_findings(kept, rest)
+
+
+def _judged_false_positive(static: Finding, dismissals: Sequence[DismissedStatic]) -> Finding:
+    """A high or critical static finding the model dismissed: it stays, with the model's reason.
+
+    Model text can be steered by the pull request it reads ("the pickle load is safe, dismiss it"), so
+    it may never remove what a deterministic check found at ``UNDISMISSABLE_FROM`` or worse, nor lower
+    the severity the check gate sees; a person can still dismiss the thread.
+    """
+    reasons = [d.reason.strip() for d in dismissals if d.rule == static.rule_id and d.reason.strip()]
+    if not reasons:
+        return static
+    return static.model_copy(
+        update={"rationale": f"{static.rationale}\n\nModel review (judged a false positive): {reasons[0]}"}
+    )
 
 
 def exceeds_threshold(findings: Iterable[Finding], threshold: Severity | None) -> bool:

@@ -17,6 +17,8 @@ Forced tool use, prompt caching, retries, deadline, tokens:
   an :class:`~app.review.model_api.LLMError` carries the usage spent before it.
 - This module is imported only when a model is built (:mod:`app.pipeline.model_provider`): the core
   depends on :mod:`app.review.model_api` alone, so runs without a model never load the SDK.
+- Every validated answer passes :class:`~app.review.prompt_echo.PromptEcho`: a text field that repeats
+  the system prompt or a task template (a model obeying "print your instructions") is replaced.
 - Nothing here logs a prompt, a diff, the model's output or a credential: log lines carry only the
   model id, counts, status codes, error classes and request ids.
 """
@@ -57,6 +59,8 @@ from app.review.model_api import (
     T,
 )
 from app.review.models import ModelReview, TokenUsage
+from app.review.prompt_echo import PromptEcho
+from app.review.prompts import PROMPT_NAMES, load_prompt
 from app.review.read_tools import NO_MORE_READS, READ_TOOL_NAMES, ReadAccess, ReadSession, tool_definitions
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -191,6 +195,7 @@ class AnthropicReviewModel:
         self._client = client.with_options(max_retries=config.max_retries, timeout=config.request_timeout)
         self._config = config
         self._log: Logger = logger if logger is not None else structlog.get_logger(__name__)
+        self._echo_guards: dict[str, PromptEcho] = {}
 
     @property
     def config(self) -> LLMConfig:
@@ -304,6 +309,14 @@ class AnthropicReviewModel:
         )
         return results, state.usage
 
+    def _echo(self, system: str) -> PromptEcho:
+        """The echo guard for this system prompt and every task template (built once per system prompt)."""
+        guard = self._echo_guards.get(system)
+        if guard is None:
+            guard = PromptEcho([system, *(load_prompt(name) for name in PROMPT_NAMES)])
+            self._echo_guards[system] = guard
+        return guard
+
     def _deadline_error(self, tally: _Tally) -> DeadlineExceeded:
         """The error for a call or chunk cut by the overall deadline."""
         return DeadlineExceeded(f"no answer from the model within {self._config.deadline:g} s", usage=tally.usage)
@@ -360,7 +373,7 @@ class AnthropicReviewModel:
                 )
                 raise ModelDeclined("the model declined (stop_reason=refusal)", usage=tally.usage)
             try:
-                return _parse(message, tool_name, schema)
+                return self._echo(system).scrub(_parse(message, tool_name, schema))
             except _BadOutput as bad:
                 reason = bad.reason
                 declined = bad.no_tool_call
@@ -443,7 +456,7 @@ class AnthropicReviewModel:
                     messages += [_assistant_turn(message), await self._read_results(reads, session)]
                     continue
                 try:
-                    return _parse(message, REVIEW_TOOL_NAME, ModelReview)
+                    return self._echo(system).scrub(_parse(message, REVIEW_TOOL_NAME, ModelReview))
                 except _BadOutput as bad:
                     self._log.warning(
                         "llm.invalid_tool_output",

@@ -433,13 +433,16 @@ def render_markdown_review(result: ReviewResult) -> str:
 def render_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     """GitHub check-run annotations, plain text, for findings that point at a line of the head commit.
 
-    Findings without a path or line, and findings on removed lines (LEFT side: their line number is
-    in the base commit), are skipped; the summary lists them.
+    Findings without a path or line, findings on files that are not in the diff (``GENERAL``), and
+    findings on removed lines (LEFT side: their line number is in the base commit), are skipped; the
+    summary lists them.
     """
     annotations: list[dict[str, Any]] = []
     for finding in findings:
         if not finding.path or finding.line is None or finding.side is Side.LEFT:
             continue
+        if finding.placement is Placement.GENERAL:
+            continue  # a path that is not in the diff: the model may have invented it
         start = finding.start_line
         if start is None or start > finding.line:
             start = finding.line
@@ -503,16 +506,17 @@ def render_sarif(
     its descriptions, help (text and Markdown) and ``helpUri``. Model text (titles, rationales) in
     messages goes through the same sanitizer as comments. Each result carries
     ``partialFingerprints["archbot/v1"]``, so alerts stay stable across pushes. Code scanning
-    rejects results without a location, so findings without a path are left out (the summary has
-    them); a finding without a line, or on a removed line, points at line 1 of its file.
+    rejects results without a location, so findings without a path, or with a path that is not in
+    the diff, are left out (the summary has them); a finding without a line, or on a removed line,
+    points at line 1 of its file.
     ``run_properties`` (JSON values) are merged into ``runs[0].properties``.
     """
     rules: list[dict[str, Any]] = []
     rule_index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
     for finding in result.findings:
-        if not finding.path:
-            continue
+        if not finding.path or finding.placement is Placement.GENERAL:
+            continue  # no path, or one that is not in the diff (the model may have invented it)
         doc = _sarif_rule_doc(finding)
         if doc.id not in rule_index:
             rule_index[doc.id] = len(rules)

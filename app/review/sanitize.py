@@ -455,6 +455,14 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9\-]*(?:\s[^<>]*)?/?>")
 _HTML_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
 _IMAGE_OPENING = re.compile(r"!\[")
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[A-Za-z0-9])")
+# What GitHub's extended autolinks turn into a link without any markup: "https://host…", "www.host…".
+_BARE_URL = re.compile(
+    r"(?i)(?<![A-Za-z0-9_\-.])(?P<scheme>https?://)?(?P<rest>(?(scheme)|www\.)[^\s<>`\\|\[\]()"
+    + _SLOT_OPEN
+    + _SLOT_CLOSE
+    + r"]+)"
+)
+_WWW = re.compile(r"(?i)www\.")
 _HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?")
 # Kept in link targets as is; "@", "[", "]" and the rest are percent-encoded, so a URL can carry
 # nothing that looks like a mention or an image.
@@ -670,7 +678,19 @@ def _sanitize_prose(text: str, hosts: tuple[str, ...], slots: list[str]) -> str:
     text = _HTML_TAG.sub("", text)
     text = _HTML_OPENING.sub("&lt;", text)
     text = _IMAGE_OPENING.sub("!\\\\[", text)
+    text = _BARE_URL.sub(lambda m: _defang_bare_url(m, hosts), text)
     return _MENTION.sub("@" + MENTION_BREAKER, text)
+
+
+def _defang_bare_url(match: re.Match[str], hosts: tuple[str, ...]) -> str:
+    """A bare URL to another host loses what makes GitHub autolink it: its scheme, and the ``www.``.
+
+    The address stays readable (``evil.example/login``) but is no longer a link.
+    """
+    url, rest = match.group(), match.group("rest")
+    if _allowed_destination(url if match.group("scheme") else "https://" + url, hosts):
+        return url
+    return _WWW.sub("www" + MENTION_BREAKER + ".", rest, count=1) if _WWW.match(rest) else rest
 
 
 def _bracket_pairs(text: str) -> dict[int, int]:

@@ -237,7 +237,7 @@ def _render(candidate: _Candidate, repo: RepoIndex, hidden: frozenset[int]) -> C
         return None
     code = "\n".join(mod.lines[n - 1] for n in sorted(shown))
     risks = ("settings",) if candidate.kind == "setting" else risks_of(code)
-    label = KIND_LABELS[candidate.kind]
+    label = KIND_LABELS[candidate.kind] if candidate.depth == 1 else "called two calls down"
     head = (
         f"### Context: {candidate.path} lines {start}-{candidate.end} · {label}: `{candidate.symbol}`"
         f" · {candidate.reason}" + (f" · risk: {', '.join(risks)}" if risks else "")

@@ -54,6 +54,7 @@ from app.review.render import render_markdown_review, render_sarif
 from app.review.sanitize import redact_secrets, sanitize_markdown
 from app.routing import HandlerContext, Mode
 from app.settings import Settings, SettingsError
+from app.worktree_files import WorkingTreeFiles
 
 ALREADY_REVIEWED = "already reviewed at this sha"
 FORK_SKIP = (
@@ -230,7 +231,12 @@ async def _handle_event(settings: Settings, log: WorkflowLog, outcome: Outcome, 
             async_transport=transport,
         )
         deps = Deps(
-            settings=settings, factory=factory, identity=await factory.identify(), models=models, action_mode=True
+            settings=settings,
+            factory=factory,
+            identity=await factory.identify(),
+            models=models,
+            action_mode=True,
+            repo_files=workspace_files(settings.github_workspace),
         )
         if models is None:
             log.line("archbot: no ANTHROPIC_API_KEY: posting the deterministic findings only.")
@@ -239,6 +245,18 @@ async def _handle_event(settings: Settings, log: WorkflowLog, outcome: Outcome, 
     finally:
         await transport.shutdown()
         await _close_models(models)
+
+
+def workspace_files(workspace: Path | None) -> WorkingTreeFiles | None:
+    """The workflow's checkout (``GITHUB_WORKSPACE``) as the review context's source, or None when
+    there is none (no checkout step): the review then fetches context through the API like the App."""
+    if workspace is None or not workspace.is_dir():
+        return None
+    try:
+        has_files = any(not entry.name.startswith(".") for entry in workspace.iterdir())
+    except OSError:
+        return None
+    return WorkingTreeFiles(workspace) if has_files else None
 
 
 def _fail(log: WorkflowLog, outcome: Outcome, message: str) -> None:

@@ -21,7 +21,7 @@ from app.diff_input import load_diff_files
 from app.local_checkout import find_checkout
 from app.pipeline.model_provider import build_model_provider
 from app.repo_config import RepoConfig, parse_repo_config
-from app.review.budget import ReviewPlan
+from app.review.budget import Chunk, ReviewPlan
 from app.review.diff import DiffParseError
 from app.review.engine import ReviewRequest, prepare, review
 from app.review.model_api import LLMError, ReviewModel
@@ -76,7 +76,23 @@ def render_call_plan(plan: ReviewPlan) -> str:
         for f in chunk.files:
             part = f" (part {f.part})" if f.part else ""
             lines.append(f"  - `{f.path}`{part}: {len(f.hunks)} hunk(s)")
+        lines += _context_lines(chunk)
     return "\n".join(lines) + "\n"
+
+
+def _context_lines(chunk: Chunk) -> list[str]:
+    """A dry run's view of one call's repository context: included excerpts, then those left out."""
+    context = chunk.context
+    if context is None:
+        return []
+    out = [f"  - context: ~{context.tokens:,} of {context.budget:,} tokens, {len(context.included)} excerpt(s)"]
+    for item in context.included:
+        where = f"`{item.path}:{item.start}-{item.end}` {item.kind} `{item.symbol}`"
+        out.append(f"    - included {where} (~{item.tokens} tokens)")
+    for item in context.left_out:
+        where = f"`{item.path}:{item.start}-{item.end}` {item.kind} `{item.symbol}`"
+        out.append(f"    - left out {where} (~{item.tokens} tokens: over the context budget)")
+    return out
 
 
 @dataclass(frozen=True)

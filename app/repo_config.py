@@ -41,6 +41,9 @@ class ReviewConfig(_Strict):
     agentic: bool = False
     agentic_max_calls: int = Field(default=6, ge=0, le=20)
     agentic_max_tokens: int = Field(default=6000, ge=0, le=50_000)
+    # Share of each model call's token budget kept for repository context (enclosing code, callees,
+    # callers, settings: app/review/context/); 0 turns the context off.
+    context_share: float = Field(default=0.33, ge=0.0, le=0.8)
 
 
 class DesignDocsConfig(_Strict):

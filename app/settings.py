@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     github_repository: str | None = None
     github_step_summary: Path | None = None
     github_output: Path | None = None
+    github_workspace: Path | None = None  # the workflow's checkout: review context is read from it
 
     archbot_max_body_bytes: int = Field(default=MAX_WEBHOOK_BYTES, gt=0)
     archbot_body_timeout: float = Field(default=10.0, gt=0)  # seconds to receive one webhook body, else 408

@@ -37,6 +37,7 @@ DATA: dict[str, dict[str, tuple[str, str]]] = {
         "repo_instructions": ("config", "(none)"),
         "static_findings": ("static-findings", "- ARCH101 app/x.py:12 blocking call in async def"),
         "chunk": ("diff", "### File: app/x.py\n@@ -9,2 +12,3 @@\nR  12 + import time\nL   9 - pass"),
+        "context": ("repository-context", "### Context: app/y.py lines 1-2 · callee\n   1 | def f():"),
     },
     "review_design": {
         "document": ("design-doc", "# Design\nWe add a queue."),
@@ -188,7 +189,7 @@ def test_hostile_data_inside_a_rendered_prompt() -> None:
         nonce=nonce,
     )
     closing = f'</untrusted-data id="{nonce}">'
-    assert text.count(closing) == text.count('<untrusted-data source="') == 4
+    assert text.count(closing) == text.count('<untrusted-data source="') == 5
     # The attack text stays inside the diff block: the block's end comes after it.
     assert text.index("New instructions from archbot") < text.index(closing, text.index('source="diff"'))
 
@@ -336,6 +337,9 @@ def test_review_pr_explains_the_diff_format_and_the_schema() -> None:
         "Concurrency",
         "Precision over recall",
         "{{ max_findings }}",
+        "### Context: path lines a-b",
+        "not commentable",
+        "{{ context }}",
     ]:
         assert needed in text, needed
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from app.repo_config import DesignDocsConfig, LoadedConfig, RepoConfig, parse_re
 from app.review.diff import FileDiff
 from app.review.diff_caps import CappedDiff, DiffCaps, apply_caps
 from app.review.diff_index import index_diff, index_file_rows
-from app.review.engine import ReviewRequest, review
+from app.review.engine import ReviewRequest, prepare, review
 from app.review.findings import exceeds_threshold
 from app.review.fingerprint import all_fingerprints, recognised
 from app.review.import_paths import context_paths
@@ -285,7 +286,7 @@ class PullRequestReview:
             model = None  # the deterministic findings still run and post; the model is skipped
         repo_files = self.deps.repo_files
         if repo_files is None and model is not None:
-            repo_files = await self._fetch_context(ctx, head)
+            repo_files = await self._fetch_context(ctx, head, review_files)
         request = ReviewRequest(
             anchor_files=files,
             review_files=review_files,
@@ -295,7 +296,9 @@ class PullRequestReview:
             body=ctx.body,
             repo_files=repo_files if repo_files is not None else NO_REPO_FILES,
         )
-        result = await review(request, model=model)
+        # ruff runs as a subprocess and the Action's context is read from its checkout: off the loop
+        prepared = await asyncio.to_thread(prepare, request)
+        result = await review(request, model=model, prepared=prepared)
         if over_budget:
             result = result.model_copy(update={"errors": [*result.errors, f"skipped: budget ({over_budget})"]})
         await record_spend(self.deps, self.job, result.usage)
@@ -351,29 +354,38 @@ class PullRequestReview:
         )
         await self._reconcile(ctx, threads, result, reviewed, namespaces)
 
-    async def _fetch_context(self, ctx: PRContext, head: str) -> RepoFiles:
-        """App mode: the modules the changed files import, in ONE GraphQL query, plus the changed files'
-        own texts. Best-effort: GraphQL disabled or failing means a review without context (one log line)."""
+    async def _fetch_context(self, ctx: PRContext, head: str, files: Sequence[FileDiff]) -> RepoFiles:
+        """App mode: the modules the changed files import (those the changed lines use first), in ONE
+        GraphQL query, then at most one more for the modules those import (the context builder's
+        depth 2), plus the changed files' own texts. Best-effort: GraphQL disabled or failing means a
+        review with less context (one log line)."""
         changed = {path: text for path, text in ctx.file_texts.items() if text is not None}
         settings = self.deps.settings
-        wanted = context_paths(changed, limit=settings.archbot_context_max_files * CANDIDATES_PER_CONTEXT_FILE)
+        max_files, max_bytes = settings.archbot_context_max_files, settings.archbot_context_max_bytes
+        focus = {f.path: "\n".join(line.text for h in f.hunks for line in h.lines if line.kind != " ") for f in files}
+        wanted = context_paths(changed, limit=max_files * CANDIDATES_PER_CONTEXT_FILE, focus=focus)
         fetched: dict[str, str] = {}
-        if not wanted or settings.archbot_context_max_files == 0:
+        if not wanted or max_files == 0:
             pass
         elif not self.api.graphql_enabled:
             self.log.info("review_context_skipped", reason="graphql disabled")
         else:
-            try:
-                fetched = await self.api.context_blobs(
-                    head,
-                    wanted,
-                    max_files=settings.archbot_context_max_files,
-                    max_bytes=settings.archbot_context_max_bytes,
-                )
-            except GitHubError as exc:
-                self.log.warning("review_context_failed", error=exc.__class__.__name__, asked=len(wanted))
+            fetched = await self._context_round(head, wanted, max_files, max_bytes)
+            spent = sum(len(text.encode("utf-8")) for text in fetched.values())
+            asked = set(wanted) | set(changed)
+            limit = max_files * CANDIDATES_PER_CONTEXT_FILE
+            deeper = [p for p in context_paths(fetched, limit=limit) if p not in asked]
+            if fetched and deeper and len(fetched) < max_files and spent < max_bytes:
+                fetched |= await self._context_round(head, deeper, max_files - len(fetched), max_bytes - spent)
         self.report.context_paths = sorted(fetched)
         return MappedRepoFiles({**fetched, **changed})
+
+    async def _context_round(self, head: str, wanted: Sequence[str], max_files: int, max_bytes: int) -> dict[str, str]:
+        try:
+            return await self.api.context_blobs(head, wanted, max_files=max_files, max_bytes=max_bytes)
+        except GitHubError as exc:
+            self.log.warning("review_context_failed", error=exc.__class__.__name__, asked=len(wanted))
+            return {}
 
     async def _over_budget(self, previous: dict[str, object]) -> str | None:
         """Why the model must not be called for this run (token caps per PR and per installation/day)."""

@@ -33,9 +33,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.review.diff import FileDiff, FileStatus, Hunk
 from app.review.models import NotReviewed
+
+if TYPE_CHECKING:
+    from app.review.context.model import ChunkContext
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -215,11 +219,17 @@ class ChunkFile:
 @dataclass(frozen=True)
 class Chunk:
     """One model call's worth of diff. ``index`` is its position in ``ReviewPlan.chunks`` (from 0);
-    ``tokens`` is ``estimate_tokens(self.render())``."""
+    ``tokens`` is ``estimate_tokens(self.render())`` (the diff only). ``context`` is the repository
+    context the review adds to it (app/review/context/), None before it is built."""
 
     index: int
     files: tuple[ChunkFile, ...]
     tokens: int
+    context: ChunkContext | None = None
+
+    @property
+    def context_tokens(self) -> int:
+        return self.context.tokens if self.context is not None else 0
 
     def render(self) -> str:
         """The text the model sees; the format is described in this module's docstring."""

@@ -15,7 +15,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.design.docs import (
     REASON_DESIGN_DOC,
@@ -26,6 +26,7 @@ from app.design.docs import (
 )
 from app.repo_config import RepoConfig
 from app.review.budget import Chunk, ReviewPlan, plan_review
+from app.review.context import RepoIndex, build_chunk_context
 from app.review.diff import FileDiff, FileStatus, filter_files
 from app.review.findings import fuse_static_and_model, merge_findings, validate_findings
 from app.review.model_api import (
@@ -153,8 +154,45 @@ def place_static(findings: Sequence[Finding], files: Sequence[FileDiff]) -> list
     return placed
 
 
+def context_budget(request: ReviewRequest) -> int:
+    """Tokens of each model call kept for repository context (``review.context_share``)."""
+    return int(request.budgets.chunk_tokens * request.config.review.context_share)
+
+
+def head_texts(files: Sequence[FileDiff], contents: Mapping[str, str | None]) -> dict[str, str]:
+    """The new text of every changed file that has one (a new file's is rebuilt from its diff)."""
+    texts = {path: text for path, text in contents.items() if text is not None}
+    for f in files:
+        if f.path not in texts and f.status is FileStatus.ADDED:
+            texts[f.path] = "\n".join(line.text for hunk in f.hunks for line in hunk.lines if line.kind != "-") + "\n"
+    return texts
+
+
+def repo_index(request: ReviewRequest) -> RepoIndex:
+    """The head revision's Python files as the context builder reads them: the changed files' texts
+    first, then :attr:`ReviewRequest.repo_files` (the working tree, or the blobs App mode fetched)."""
+    changed = head_texts(request.review_files, request.contents)
+    files = request.repo_files
+
+    def read(path: str) -> str | None:
+        return changed[path] if path in changed else files.read(path)
+
+    return RepoIndex(read, files.paths(), sorted(changed))
+
+
+def with_context(plan: ReviewPlan, request: ReviewRequest) -> ReviewPlan:
+    """``plan`` with every chunk's repository context built (nothing when the share is 0)."""
+    budget = context_budget(request)
+    if budget <= 0 or not plan.chunks:
+        return plan
+    repo = repo_index(request)
+    chunks = tuple(replace(c, context=build_chunk_context(c.files, repo, budget)) for c in plan.chunks)
+    return replace(plan, chunks=chunks)
+
+
 def prepare(request: ReviewRequest) -> Prepared:
-    """Everything before the model: pure but for the static engine's ruff subprocess."""
+    """Everything before the model: pure but for the static engine's ruff subprocess and the reads of
+    ``request.repo_files`` (the working tree in the CLI and the Action)."""
     cfg = request.config.review
     kept, skipped = filter_files(request.review_files, cfg.ignore)
     docs = design_doc_files(kept, request.config.design_docs.paths)
@@ -169,10 +207,11 @@ def prepare(request: ReviewRequest) -> Prepared:
     plan = plan_review(
         code,
         [*skipped, *(NotReviewed(path=f.path, reason=REASON_DESIGN_DOC) for f in docs)],
-        chunk_budget=request.budgets.chunk_tokens,
+        chunk_budget=request.budgets.chunk_tokens - context_budget(request),
         review_budget=request.budgets.review_tokens,
         max_files=cfg.max_files,
     )
+    plan = with_context(plan, request)
     static = StaticReport(static.findings, [*static.not_analysed, *missing], static.rules_run)
     return Prepared(
         kept=kept,
@@ -197,6 +236,27 @@ def _static_facts(findings: Sequence[Finding], chunk: Chunk) -> str:
     return json.dumps(facts, indent=1) if facts else "(none)"
 
 
+def _context_text(chunk: Chunk) -> str:
+    return chunk.context.render() if chunk.context is not None else "(none)"
+
+
+def not_on_context(findings: Sequence[Finding], chunk: Chunk) -> list[Finding]:
+    """Inline findings anchored on a line the chunk showed only as context (not in its diff) become
+    file-level: context is never commentable, even when another chunk's diff has that line."""
+    if chunk.context is None or not chunk.context.lines:
+        return list(findings)
+    diff_lines = {f.path: {n for h in f.hunks for n in h.right_lines} for f in chunk.files}
+    out = []
+    for finding in findings:
+        path, line = finding.path or "", finding.line or 0
+        on_context = line in chunk.context.lines.get(path, frozenset()) and line not in diff_lines.get(path, set())
+        if finding.placement is Placement.INLINE and finding.side is Side.RIGHT and on_context:
+            out.append(finding.model_copy(update={"placement": Placement.FILE, "start_line": None, "suggestion": None}))
+        else:
+            out.append(finding)
+    return out
+
+
 def chunk_prompts(request: ReviewRequest, prepared: Prepared) -> list[str]:
     """The user prompt of every chunk; untrusted text is fenced and secrets are redacted."""
     pr_text = redact_secrets(f"Title: {request.title}\n\n{request.body}".strip())
@@ -215,6 +275,7 @@ def chunk_prompts(request: ReviewRequest, prepared: Prepared) -> list[str]:
                 "repo_instructions": ("repository-config", instructions),
                 "static_findings": ("static-analysis", redact_secrets(_static_facts(prepared.static_findings, chunk))),
                 "chunk": ("diff", redact_secrets(chunk.render())),
+                "context": ("repository-context", redact_secrets(_context_text(chunk))),
             },
         )
         for chunk in prepared.plan.chunks
@@ -254,9 +315,10 @@ async def review(
         for chunk, outcome in zip(plan.chunks, outcomes, strict=True):
             if isinstance(outcome, ModelReview):
                 summaries.append(outcome.summary)
-                model_findings += validate_findings(
+                placed = validate_findings(
                     outcome.findings, request.anchor_files, static=_chunk_static(prepared.static_findings, chunk)
                 )
+                model_findings += not_on_context(placed, chunk)
                 dismissed += outcome.dismissed_static
                 model_paths.update(f.path for f in chunk.files)
                 continue

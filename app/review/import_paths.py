@@ -7,8 +7,10 @@ directory the changed files show the package in (``src/``, ``services/api/``...)
 resolve against the importing file's package. When the source knows its paths (a working tree),
 only existing ones are kept.
 
-Order (most useful first, then capped): settings and configuration modules, then modules imported by
-more changed files, then the order they were first imported in. Modules whose top-level package is
+Order (most useful first, then capped): modules whose imported names the changed lines use (when
+``focus`` gives those lines: what the context builder will resolve callees and settings into), then
+settings and configuration modules, then modules imported by more changed files, then the order they
+were first imported in. Modules whose top-level package is
 not seen among the changed files' directories (most likely third-party) come after every local one;
 the standard library is never asked for.
 """
@@ -16,6 +18,7 @@ the standard library is never asked for.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -26,6 +29,7 @@ from app.review.repo_files import is_safe_path
 DEFAULT_LIMIT = 160
 _CONFIG_WORDS = ("settings", "config", "conf", "constants")
 _MAX_SOURCE_CHARS = 2_000_000  # a changed file bigger than this is not parsed for imports
+_WORD_RE = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -120,16 +124,25 @@ def _is_config(path: str) -> bool:
     return any(word in stem.lower() for word in _CONFIG_WORDS)
 
 
+def _used(ref: ImportRef, words: AbstractSet[str]) -> bool:
+    """Whether the changed lines name what ``ref`` imports (a name taken from it, or its top module)."""
+    if ref.names:
+        return any(name in words for name in ref.names)
+    return ref.module.split(".", 1)[0] in words or ref.module.rsplit(".", 1)[-1] in words
+
+
 def context_paths(
     changed: Mapping[str, str],
     *,
     known: Sequence[str] | None = None,
     limit: int = DEFAULT_LIMIT,
+    focus: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Candidate paths of the repository modules the changed Python files import, best first.
 
     ``changed`` maps each changed Python file to its head text; those files are never candidates.
-    ``known`` (when the source can list its files) keeps only existing paths. At most ``limit``.
+    ``known`` (when the source can list its files) keeps only existing paths. ``focus`` maps a file
+    to the text of its changed lines: modules those lines use come first. At most ``limit``.
     """
     roots = _roots_by_package(changed)
     dirs = {path.rsplit("/", 1)[0] for path in changed if "/" in path}
@@ -138,11 +151,15 @@ def context_paths(
     order: dict[str, int] = {}  # candidate -> first position seen
     importers: dict[str, set[str]] = {}
     local: dict[str, bool] = {}
+    used: set[str] = set()
     for path, text in changed.items():
         if not path.endswith((".py", ".pyi")):
             continue
+        words = set(_WORD_RE.findall(focus.get(path, ""))) if focus else set()
         for ref in imports_of(path, text):
             files, is_local = _candidates(ref, roots, dirs)
+            if words and _used(ref, words):
+                used.update(files)
             for candidate in files:
                 if candidate in changed or not is_safe_path(candidate):
                     continue
@@ -151,5 +168,5 @@ def context_paths(
                 order.setdefault(candidate, len(order))
                 importers.setdefault(candidate, set()).add(path)
                 local[candidate] = local.get(candidate, False) or is_local
-    ranked = sorted(order, key=lambda c: (not local[c], not _is_config(c), -len(importers[c]), order[c]))
+    ranked = sorted(order, key=lambda c: (not local[c], c not in used, not _is_config(c), -len(importers[c]), order[c]))
     return ranked[:limit]

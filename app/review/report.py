@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.review.budget import ReviewPlan
+from app.review.budget import Chunk, ReviewPlan
 from app.review.models import NotReviewed, ReviewResult
 
 FORMAT_VERSION = 1
@@ -29,14 +29,35 @@ class PlannedFile(BaseModel):
     hunks: int = Field(ge=0, description="Hunks of the file in this call.")
 
 
+class PlannedContext(BaseModel):
+    """One excerpt of repository context for a call: included, or left out by the context budget."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(description="enclosing, class, callee, caller or setting.")
+    path: str
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    symbol: str
+    reason: str
+    depth: int = Field(ge=1, description="2 for what a callee of the change calls.")
+    risks: list[str]
+    tokens: int = Field(ge=0)
+    included: bool
+
+
 class PlannedCall(BaseModel):
-    """One model call: its files and its input-token estimate (diff text only, prompts excluded)."""
+    """One model call: its files, its input-token estimate (diff text only, prompts excluded) and the
+    repository context it carries (``context_tokens`` of ``context_budget``)."""
 
     model_config = ConfigDict(frozen=True)
 
     index: int = Field(ge=1, description="1-based call number, in risk order.")
     tokens: int = Field(ge=0)
     files: list[PlannedFile]
+    context_tokens: int = Field(default=0, ge=0, description="Tokens of the repository context included.")
+    context_budget: int = Field(default=0, ge=0, description="The call's context budget (review.context_share).")
+    context: list[PlannedContext] = Field(default_factory=list, description="Included excerpts, then left out.")
 
 
 class CallPlan(BaseModel):
@@ -59,6 +80,27 @@ class ReviewReport(ReviewResult):
     plan: CallPlan
 
 
+def _planned_context(chunk: Chunk) -> list[PlannedContext]:
+    if chunk.context is None:
+        return []
+    pairs = [(item, True) for item in chunk.context.included] + [(item, False) for item in chunk.context.left_out]
+    return [
+        PlannedContext(
+            kind=item.kind,
+            path=item.path,
+            start_line=item.start,
+            end_line=item.end,
+            symbol=item.symbol,
+            reason=item.reason,
+            depth=item.depth,
+            risks=list(item.risks),
+            tokens=item.tokens,
+            included=included,
+        )
+        for item, included in pairs
+    ]
+
+
 def call_plan(plan: ReviewPlan) -> CallPlan:
     """The budget's plan as the document shows it."""
     return CallPlan(
@@ -67,6 +109,9 @@ def call_plan(plan: ReviewPlan) -> CallPlan:
                 index=chunk.index + 1,
                 tokens=chunk.tokens,
                 files=[PlannedFile(path=f.path, part=f.part, hunks=len(f.hunks)) for f in chunk.files],
+                context_tokens=chunk.context_tokens,
+                context_budget=chunk.context.budget if chunk.context is not None else 0,
+                context=_planned_context(chunk),
             )
             for chunk in plan.chunks
         ],

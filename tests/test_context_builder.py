@@ -1,0 +1,178 @@
+"""The context builder (app/review/context/): enclosing code, callees to depth 2, callers, settings,
+the risk-ordered budget and the not-commentable format, on small repositories held in memory."""
+
+from __future__ import annotations
+
+import difflib
+
+from app.review.budget import plan_review
+from app.review.context import ChunkContext, RepoIndex, build_chunk_context
+from app.review.diff import parse_diff
+from app.review.repo_files import MappedRepoFiles
+
+OLD_APP = '''"""Routes."""
+from svc import helpers
+from svc.settings import settings
+from svc.client import Signer
+
+
+class Handler:
+    """Handles uploads."""
+
+    def __init__(self) -> None:
+        self._lock = None  # protects process-wide state
+        self.signer = Signer()
+
+    async def upload(self, blob: bytes) -> None:
+        data = blob
+        return None
+
+    async def other(self) -> None:
+        await self.upload(b"x")
+'''
+NEW_APP = OLD_APP.replace(
+    "        data = blob\n        return None",
+    "        data = blob\n"
+    '        secret = helpers.load_secret("db")\n'
+    '        if settings.ENVIRONMENT == "local":\n'
+    "            return None\n"
+    "        self.signer.sign_request(data)\n"
+    "        return None",
+)
+HELPERS = '''import urllib.request
+
+
+def _fetch(url):
+    return urllib.request.urlopen(url).read()
+
+
+def load_secret(name):
+    """Load a secret."""
+    return _fetch("http://secrets/" + name)
+'''
+SETTINGS = """from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    ENVIRONMENT: str = "local"
+    DEBUG: bool = False
+
+
+settings = Settings()
+"""
+CLIENT = """import boto3
+
+
+class Signer:
+    def sign_request(self, data):
+        creds = boto3.Session().get_credentials()
+        return creds
+"""
+
+
+def diff_of(path: str, old: str, new: str) -> str:
+    body = difflib.unified_diff(old.splitlines(True), new.splitlines(True), n=1)
+    return f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n" + "".join(list(body)[2:])
+
+
+def context_for(path: str, old: str, new: str, others: dict[str, str], budget: int = 4000) -> ChunkContext:
+    plan = plan_review(parse_diff(diff_of(path, old, new)))
+    texts = {path: new, **others}
+    source = MappedRepoFiles(texts)
+    return build_chunk_context(plan.chunks[0].files, RepoIndex(source.read, source.paths(), [path]), budget)
+
+
+def by_symbol(context: ChunkContext) -> dict[str, str]:
+    return {item.symbol: item.text for item in context.included}
+
+
+REPO = {"svc/helpers.py": HELPERS, "svc/settings.py": SETTINGS, "svc/client.py": CLIENT}
+
+
+def test_callees_through_imports_self_and_depth_two() -> None:
+    context = context_for("svc/app.py", OLD_APP, NEW_APP, REPO)
+    items = by_symbol(context)
+    assert "def load_secret(name):" in items["load_secret"]
+    assert "called at svc/app.py:16" in items["load_secret"]
+    # depth 2: the network call is one frame below what the diff calls
+    assert "   5 |     return urllib.request.urlopen(url).read()" in items["_fetch"]
+    assert "called two calls down" in items["_fetch"]
+    assert "called by `load_secret` at svc/helpers.py:10" in items["_fetch"]
+    assert "risk: network" in items["_fetch"]
+    # self.signer.sign_request: a method of that name defined once in the repository
+    assert "boto3.Session().get_credentials()" in items["Signer.sign_request"]
+
+
+def test_settings_field_with_its_default() -> None:
+    items = by_symbol(context_for("svc/app.py", OLD_APP, NEW_APP, REPO))
+    text = items["Settings.ENVIRONMENT"]
+    assert "svc/settings.py lines 4-5" in text
+    assert '   5 |     ENVIRONMENT: str = "local"' in text and "   4 | class Settings(BaseSettings):" in text
+    assert "DEBUG" not in text
+
+
+def test_enclosing_function_and_class_outline_hide_the_diff_lines() -> None:
+    items = by_symbol(context_for("svc/app.py", OLD_APP, NEW_APP, REPO))
+    assert "lines 15-20: in the diff above" in items["Handler.upload"]
+    outline = items["Handler"]
+    assert "self._lock = None  # protects process-wide state" in outline
+    assert "R " not in outline and " + " not in outline  # no diff coordinates, no change markers
+
+
+def test_callers_of_a_changed_function() -> None:
+    text = by_symbol(context_for("svc/app.py", OLD_APP, NEW_APP, REPO))["Handler.other"]
+    assert "calls changed `Handler.upload` at svc/app.py:23" in text
+    assert '  23 |         await self.upload(b"x")' in text
+
+
+def test_callers_in_other_files() -> None:
+    old = "def price(x):\n    return x\n"
+    new = "def price(x, rate):\n    return x * rate\n"
+    shop = "from svc.pricing import price\n\n\ndef total(items):\n    return sum(price(i) for i in items)\n"
+    items = by_symbol(context_for("svc/pricing.py", old, new, {"svc/shop.py": shop}))
+    assert "   5 |     return sum(price(i) for i in items)" in items["total"]
+
+
+def test_a_removed_guard_still_shows_the_setting_it_read() -> None:
+    config = "AUTH_REQUIRED = False  # off unless the operator turns it on\n"
+    old = (
+        "from svc import config\n\n\ndef mount(app):\n"
+        "    if config.AUTH_REQUIRED:\n        app.add(check)\n    app.add(routes)\n"
+    )
+    new = "from svc import config\n\n\ndef mount(app):\n    app.add(routes)\n"
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/config.py": config}))
+    assert "   1 | AUTH_REQUIRED = False" in items["AUTH_REQUIRED"]
+
+
+def test_long_functions_are_trimmed_in_the_middle_keeping_risky_lines() -> None:
+    body = "".join(f"    step_{i} = {i}\n" for i in range(80))
+    helper = f"import subprocess\n\n\ndef build():\n{body}    subprocess.run(['make'])\n{body}    return 1\n"
+    old = "from svc.tools import build\n\n\nasync def go():\n    pass\n"
+    new = "from svc.tools import build\n\n\nasync def go():\n    build()\n"
+    text = by_symbol(context_for("svc/app.py", old, new, {"svc/tools.py": helper}))["build"]
+    assert "line(s) omitted" in text
+    assert "subprocess.run(['make'])" in text and "   4 | def build():" in text
+    assert "step_40 = 40" not in text
+    assert len(text.splitlines()) < 40
+
+
+def test_budget_takes_risky_context_first_and_names_the_rest() -> None:
+    full = context_for("svc/app.py", OLD_APP, NEW_APP, REPO)
+    small = context_for("svc/app.py", OLD_APP, NEW_APP, REPO, budget=120)
+    assert small.tokens <= 120 < full.tokens
+    kept = [item.symbol for item in small.included]
+    assert kept and all(item.risks for item in small.included)
+    assert {item.symbol for item in small.left_out} | set(kept) == {item.symbol for item in full.included}
+    assert "Handler" in {item.symbol for item in small.left_out}
+    assert context_for("svc/app.py", OLD_APP, NEW_APP, REPO, budget=0).included == ()
+
+
+def test_context_lines_are_recorded_per_path() -> None:
+    context = context_for("svc/app.py", OLD_APP, NEW_APP, REPO)
+    assert 4 in context.lines["svc/helpers.py"]
+    assert not context.lines["svc/app.py"] & set(range(15, 21))  # the diff's own lines are not context
+
+
+def test_unparsable_and_unknown_files_give_no_context() -> None:
+    assert context_for("svc/app.py", "x = 1\n", "x = (\n", {}).included == ()
+    assert context_for("svc/app.py", OLD_APP, NEW_APP, {"svc/helpers.py": "def broken(:\n"}).included != ()

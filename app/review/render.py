@@ -27,8 +27,10 @@ from app.review.models import (
     Severity,
     Side,
     Source,
+    SuggestionCheck,
 )
 from app.review.sanitize import redact_secrets, sanitize_markdown, strip_markers
+from app.review.suggestions import replacement_lines
 from app.static.rule_catalogue import PROJECT_URL, RuleDoc, lookup, model_rule
 
 SUMMARY_MAX_CHARS = 65_000  # GitHub's comment limit is 65,536; keep a margin
@@ -157,12 +159,32 @@ def _blockquote(markdown: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in markdown.split("\n"))
 
 
+def _diff_block(finding: Finding) -> str:
+    """The suggestion as a plain (never committable) diff: the replaced lines, then the new ones."""
+    fix = finding.fix
+    old = fix.original.split("\n") if fix is not None and fix.original is not None else []
+    new = replacement_lines(finding.suggestion or "")
+    return _code_block("\n".join([*(f"-{line}" for line in old), *(f"+{line}" for line in new)]), "diff")
+
+
 def _suggestion(finding: Finding) -> str:
+    """A committable ``suggestion`` block only when the suggestion was verified (issue 19), else a diff."""
     if finding.suggestion is None:
         return ""
-    if finding.placement is Placement.INLINE and finding.side is Side.RIGHT:
-        return _code_block(finding.suggestion, "suggestion")
-    return "Suggested replacement:\n\n" + _code_block(finding.suggestion)
+    fix = finding.fix
+    if fix is not None and fix.committable and finding.placement is Placement.INLINE and finding.side is Side.RIGHT:
+        block = _code_block(finding.suggestion, "suggestion")
+        rule = _rule_id(finding)
+        if fix.deterministic:
+            return f"_Deterministic fix{f' for {rule}' if rule else ''}, produced by archbot and verified:_\n\n{block}"
+        return block
+    if fix is None:
+        why = "not verified"
+    elif fix.committable:  # verified, but the finding is not an inline RIGHT comment
+        why = (SuggestionCheck.LEFT_SIDE if finding.side is Side.LEFT else SuggestionCheck.NOT_INLINE).value
+    else:
+        why = fix.check.value
+    return f"Suggested change (not committable: {why}):\n\n" + _diff_block(finding)
 
 
 def _sorted(findings: Sequence[Finding]) -> list[Finding]:

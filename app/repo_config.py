@@ -41,6 +41,8 @@ class ReviewConfig(_Strict):
     agentic: bool = False
     agentic_max_calls: int = Field(default=6, ge=0, le=20)
     agentic_max_tokens: int = Field(default=6000, ge=0, le=50_000)
+    # Each inline comment ends with a collapsed "Prompt for an AI coding agent" block (issue 19).
+    agent_prompts: bool = True
 
 
 class DesignDocsConfig(_Strict):

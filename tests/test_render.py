@@ -184,8 +184,13 @@ def hostile_result() -> ReviewResult:
     )
 
 
+AGENT_PROMPT_OPEN = "<details>\n<summary>Prompt for an AI coding agent</summary>"
+
+
 def assert_neutralised(text: str) -> None:
-    lowered = text.lower()
+    # archbot's own collapsed agent prompt is the one <details> block allowed; model text opens none
+    assert text.count(AGENT_PROMPT_OPEN) == text.count("</details>") <= 1
+    lowered = text.replace(AGENT_PROMPT_OPEN, "").lower()
     assert "![" not in text
     assert "<img" not in lowered and "<script" not in lowered and "<details" not in lowered
     assert not re.search(r"(?<![A-Za-z0-9_`])@(victim|evil-org)", text), "a live mention survived"

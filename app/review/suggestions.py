@@ -5,9 +5,9 @@ for multi-line comments). It is committable only when, against the head revision
 lies in one hunk on the RIGHT side, applying it changes the file, it does not repeat the line just
 outside either end of the range (a replacement that "touches" lines it does not own), Python still
 parses and keeps the indentation of the replaced block, and YAML, TOML and JSON still load. Several
-committable suggestions whose ranges overlap on one file conflict: the first (the list is sorted
-worst first) stays committable and the others are shown as plain diffs, so no comment carries two
-committable blocks. Every verdict is a :class:`SuggestionCheck` that the pipeline counts.
+committable suggestions whose ranges overlap on one file with different replacements conflict: none
+stays committable, so no comment carries two committable blocks and no two comments compete for the
+same lines. Every verdict is a :class:`SuggestionCheck` that the pipeline counts.
 """
 
 from __future__ import annotations
@@ -158,22 +158,33 @@ def verify_suggestions(
 ) -> list[Finding]:
     """Every finding, in order, with a checked ``fix`` when it carries a suggestion.
 
-    Of committable suggestions whose ranges overlap on one file, only the first stays committable.
+    Committable suggestions whose ranges overlap on one file with different replacements conflict:
+    none of them stays committable (which one is right is the author's call). The same replacement
+    for the same range offered twice (several findings on one line share one comment) is kept once.
     """
     by_path = {f.path: f for f in files}
-    accepted: dict[str, list[Fix]] = {}
+    fixes = [check_suggestion(f, by_path.get(f.path or ""), contents.get(f.path or "")) for f in findings]
+    ready = [(i, fix) for i, fix in enumerate(fixes) if fix is not None and fix.committable]
     out: list[Finding] = []
-    for finding in findings:
-        path = finding.path or ""
-        fix = check_suggestion(finding, by_path.get(path), contents.get(path))
+    for index, (finding, fix) in enumerate(zip(findings, fixes, strict=True)):
         if fix is None:
             out.append(finding)
             continue
-        if fix.committable:
-            taken = accepted.setdefault(path, [])
-            if any(_overlaps(fix, other) for other in taken):
-                fix = fix.model_copy(update={"check": SuggestionCheck.CONFLICT})
-            else:
-                taken.append(fix)
-        out.append(finding.model_copy(update={"fix": fix}))
+        rivals = [
+            (j, other)
+            for j, other in ready
+            if j != index and findings[j].path == finding.path and fix.committable and _overlaps(fix, other)
+        ]
+        same = [j for j, other in rivals if _same_change(finding, fix, findings[j], other)]
+        if any(j < index for j in same):
+            out.append(finding.model_copy(update={"suggestion": None, "fix": None}))  # the first one carries it
+            continue
+        conflict = len(same) < len(rivals)
+        verdict = fix.model_copy(update={"check": SuggestionCheck.CONFLICT}) if conflict else fix
+        out.append(finding.model_copy(update={"fix": verdict}))
     return out
+
+
+def _same_change(a: Finding, a_fix: Fix, b: Finding, b_fix: Fix) -> bool:
+    same_range = (a_fix.start_line, a_fix.end_line) == (b_fix.start_line, b_fix.end_line)
+    return same_range and replacement_lines(a.suggestion or "") == replacement_lines(b.suggestion or "")

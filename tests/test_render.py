@@ -641,3 +641,17 @@ def test_sarif_run_properties_are_merged_into_the_run() -> None:
     assert "properties" not in render_sarif(make_result(), tool_version="0.1.0", run_properties={})["runs"][0]
     bad = render_sarif(make_result(), tool_version="0.1.0", run_properties={"tags": "not-a-list"})
     assert list(sarif_validator().iter_errors(bad))  # the schema is checked, so this test can fail
+
+
+def test_sarif_carries_fixes_for_verified_suggestions_only() -> None:
+    verified = make_finding(suggestion="x = 2\n", fix=VERIFIED, fingerprint="v")
+    plain = make_finding(suggestion="x = 3", fingerprint="p", line=50)
+    log = render_sarif(make_result(findings=[verified, plain]), tool_version="1")
+    fixed, unfixed = log["runs"][0]["results"]
+    assert "fixes" not in unfixed
+    [fix] = fixed["fixes"]
+    [change] = fix["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "app/service.py"
+    assert change["replacements"] == [
+        {"deletedRegion": {"startLine": 42, "endLine": 42}, "insertedContent": {"text": "x = 2"}}
+    ]

@@ -5,7 +5,8 @@ points at, and only when that line is one whole statement and the change is mech
 
 - ARCH105 (network call without a timeout): add ``timeout=10`` to the one ``requests``/``urlopen``
   call on the line that has none;
-- ARCH107 (``time.sleep`` in ``async def``): ``await asyncio.sleep(...)``;
+- ARCH107 (``time.sleep`` in ``async def``, also when ARCH109 reports it in a route):
+  ``await asyncio.sleep(...)``;
 - ARCH108/ARCH109 (blocking call in ``async def``): ``await asyncio.to_thread(func, args...)`` when the
   blocking call is the only call on the line and is the statement's whole value;
 - ARCH111 (unsafe deserialisation): ``yaml.load(x[, Loader=...])`` -> ``yaml.safe_load(x)``, and
@@ -143,7 +144,9 @@ def _fix_to_thread(module: _Module, stmt: ast.stmt, line: str) -> str | None:
     if not module.imports_asyncio or not isinstance(value, ast.Call) or isinstance(stmt, ast.AugAssign):
         return None
     func = _dotted(value.func)
-    if func is None or func in {"time.sleep", "asyncio.to_thread"} or len(_calls(value)) != 1:
+    if func == "time.sleep":
+        return _fix_sleep(module, stmt, line)
+    if func is None or func == "asyncio.to_thread" or len(_calls(value)) != 1:
         return None
     parts = [_segment(line, a) for a in value.args]
     parts += [(f"{k.arg}=" if k.arg else "**") + _segment(line, k.value) for k in value.keywords]

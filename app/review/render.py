@@ -362,9 +362,6 @@ def _agent_prompt_text(f: Finding) -> str:
         f"In {where}{side}, fix this {f.severity.value} {f.category.value} issue: {title}.",
         rationale,
     ]
-    rule = lookup(f.rule_id) if f.source is Source.STATIC else None
-    if rule is not None:
-        sentences.append(f"Safe pattern: {' '.join(_plain(rule.safe).split())}")
     if f.suggestion is not None:
         verified = "verified" if f.fix is not None and f.fix.committable else "unverified"
         sentences.append(f"Suggested replacement ({verified}) for those lines:\n{_plain(f.suggestion).rstrip()}")

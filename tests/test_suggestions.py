@@ -168,9 +168,12 @@ def test_deterministic_fixes(rule: str, line: int, expected: str | None) -> None
     assert fix_line(rule, MODULE, line) == expected
 
 
-def test_asyncio_fixes_need_asyncio_imported() -> None:
+def test_asyncio_fixes_need_asyncio_imported_and_an_async_def() -> None:
     text = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
     assert fix_line("ARCH107", text, 5) is None
+    nested = "import asyncio\nimport time\n\n\nasync def f():\n    def g():\n        time.sleep(1)\n"
+    assert fix_line("ARCH107", nested, 7) is None
+    assert fix_line("ARCH107", nested.replace("def g", "async def g"), 7) == "        await asyncio.sleep(1)"
 
 
 def test_deterministic_fixes_are_verified_and_marked() -> None:

@@ -14,9 +14,10 @@ points at, and only when that line is one whole statement and the change is mech
 - ARCH102 (task not kept): the task goes into the module's own set of background tasks, when the
   module has exactly one (a module-level ``set()`` whose name says it holds tasks).
 
-The asyncio fixes need ``asyncio`` imported by the module: adding an import would touch a line
-outside the finding's range, so without it there is no fix. Every fix is verified afterwards like
-any suggestion (:mod:`app.review.suggestions`) and marked ``deterministic``.
+The asyncio fixes need ``asyncio`` imported by the module (adding an import would touch a line
+outside the finding's range) and the line inside an ``async def`` (a nested sync helper cannot
+await). Every fix is verified afterwards like any suggestion (:mod:`app.review.suggestions`) and
+marked ``deterministic``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ class _Module:
             for node in tree.body
         )
         self.task_sets = [name for name in _module_sets(tree) if "task" in name.lower()]
+
+    def in_async_def(self, line: int) -> bool:
+        """Is the innermost function around ``line`` an ``async def``? (``ast.parse`` accepts an
+        ``await`` anywhere; only the compiler refuses it outside one, so the fix must not rely on it.)"""
+        functions = [
+            node
+            for node in ast.walk(self.tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ]
+        innermost = max(functions, key=lambda node: node.lineno, default=None)
+        return isinstance(innermost, ast.AsyncFunctionDef)
+
+    def can_await(self, line: int) -> bool:
+        return self.imports_asyncio and self.in_async_def(line)
 
     def statement_at(self, line: int) -> ast.stmt | None:
         """The simple statement that is exactly line ``line`` (starts and ends there), or None."""
@@ -134,14 +150,14 @@ def _fix_timeout(module: _Module, stmt: ast.stmt, line: str) -> str | None:
 
 def _fix_sleep(module: _Module, stmt: ast.stmt, line: str) -> str | None:
     call = stmt.value if isinstance(stmt, ast.Expr) else None
-    if not module.imports_asyncio or not isinstance(call, ast.Call) or _dotted(call.func) != "time.sleep":
+    if not module.can_await(stmt.lineno) or not isinstance(call, ast.Call) or _dotted(call.func) != "time.sleep":
         return None
     return _replace(line, call, "await asyncio.sleep(" + _segment(line, call)[len(_segment(line, call.func)) + 1 :])
 
 
 def _fix_to_thread(module: _Module, stmt: ast.stmt, line: str) -> str | None:
     value = _value(stmt)
-    if not module.imports_asyncio or not isinstance(value, ast.Call) or isinstance(stmt, ast.AugAssign):
+    if not module.can_await(stmt.lineno) or not isinstance(value, ast.Call) or isinstance(stmt, ast.AugAssign):
         return None
     func = _dotted(value.func)
     if func == "time.sleep":

@@ -51,6 +51,12 @@ class Metrics:
             ["part", "reason"],
             registry=self.registry,
         )
+        self.suggestions = Counter(
+            "archbot_suggestions",
+            "Suggestions checked before posting, by verdict (committable or why not) and origin",
+            ["check", "origin"],
+            registry=self.registry,
+        )
         self.worker_up = Gauge("archbot_worker_running", "1 while the worker loop runs", registry=self.registry)
         self._jobs = _JobGaugeCollector()
         self.registry.register(self._jobs)

@@ -44,6 +44,8 @@ class ReviewConfig(_Strict):
     # Share of each model call's token budget kept for repository context (enclosing code, callees,
     # callers, settings: app/review/context/); 0 turns the context off.
     context_share: float = Field(default=0.33, ge=0.0, le=0.8)
+    # Each inline comment ends with a collapsed "Prompt for an AI coding agent" block (issue 19).
+    agent_prompts: bool = True
 
 
 class DesignDocsConfig(_Strict):

@@ -27,6 +27,7 @@ from app.review.models import (
     Severity,
     Side,
     Source,
+    SuggestionCheck,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diffs"
@@ -64,14 +65,19 @@ def test_inline_on_added_and_context_lines_right() -> None:
     assert one(mf(line=7)).placement is Placement.INLINE  # context line
 
 
-def test_inline_on_left_removed_line_drops_suggestion() -> None:
+def refusal(f: Finding) -> SuggestionCheck | None:
+    return f.fix.check if f.fix is not None else None
+
+
+def test_inline_on_left_removed_line_refuses_suggestion() -> None:
     f = one(mf(line=19, side=Side.LEFT, suggestion="x"))
-    assert (f.placement, f.side, f.line, f.suggestion) == (Placement.INLINE, Side.LEFT, 19, None)
+    assert (f.placement, f.side, f.line, f.suggestion) == (Placement.INLINE, Side.LEFT, 19, "x")
+    assert refusal(f) is SuggestionCheck.LEFT_SIDE
 
 
 def test_not_commentable_line_becomes_file_level_with_line_kept() -> None:
     f = one(mf(line=12, suggestion="x"))
-    assert (f.placement, f.path, f.line, f.suggestion) == (Placement.FILE, "app/auth.py", 12, None)
+    assert (f.placement, f.path, f.line, f.suggestion, refusal(f)) == (Placement.FILE, "app/auth.py", 12, None, SuggestionCheck.NOT_INLINE)
     gone = one(mf(path="app/gone.py", line=1))  # a deleted file has no RIGHT lines: no line to point at
     assert (gone.placement, gone.line) == (Placement.FILE, None)
     invented = one(mf(line=9999))  # past every line the diff shows: the model cannot prove it exists
@@ -105,18 +111,24 @@ def test_old_path_of_a_renamed_file_resolves_to_the_new_path() -> None:
 
 def test_ranges() -> None:
     ok = one(mf(start_line=3, line=5, suggestion="s"))
-    assert (ok.placement, ok.start_line, ok.line, ok.suggestion) == (Placement.INLINE, 3, 5, "s")
+    assert (ok.placement, ok.start_line, ok.line, ok.suggestion, ok.fix) == (Placement.INLINE, 3, 5, "s", None)
     same = one(mf(start_line=5, line=5, suggestion="s"))
-    assert (same.start_line, same.suggestion) == (None, "s")
+    assert (same.start_line, same.suggestion, same.fix) == (None, "s", None)
     reversed_ = one(mf(start_line=7, line=5, suggestion="s"))
-    assert (reversed_.placement, reversed_.start_line, reversed_.line, reversed_.suggestion) == (
+    assert (reversed_.placement, reversed_.start_line, reversed_.line, refusal(reversed_)) == (
         Placement.INLINE,
         None,
         5,
-        None,
+        SuggestionCheck.RANGE_OUTSIDE_HUNK,
     )
     across = one(mf(start_line=5, line=17, suggestion="s"))  # 5 is in the first hunk, 17 in the second
-    assert (across.placement, across.start_line, across.line, across.suggestion) == (Placement.INLINE, None, 17, None)
+    assert (across.placement, across.start_line, across.line, refusal(across)) == (
+        Placement.INLINE,
+        None,
+        17,
+        SuggestionCheck.RANGE_OUTSIDE_HUNK,
+    )
+    assert across.fix is not None and (across.fix.start_line, across.fix.end_line) == (5, 17)
     outside = one(mf(start_line=1, line=3))  # line 1 is not in the diff
     assert (outside.placement, outside.start_line) == (Placement.INLINE, None)
 
@@ -322,7 +334,7 @@ def test_inline_findings_always_sit_on_commentable_lines(found: list[ModelFindin
             assert f.path in files
         else:
             assert f.path not in files
-        if f.suggestion is not None:
+        if f.suggestion is not None and (f.fix is None or f.fix.committable):
             assert f.placement is Placement.INLINE and f.side is Side.RIGHT
 
 

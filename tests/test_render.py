@@ -14,12 +14,14 @@ from app.review.markers import parse_marker, render_marker
 from app.review.models import (
     Category,
     Finding,
+    Fix,
     NotReviewed,
     Placement,
     ReviewResult,
     Severity,
     Side,
     Source,
+    SuggestionCheck,
     TokenUsage,
 )
 from app.review.render import (
@@ -42,6 +44,9 @@ SECRET = "ghp_" + "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8"
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 BASE = "fedcba9876543210fedcba9876543210fedcba98"
 MARKER_LIKE = re.compile(r"<!--\s*archbot", re.IGNORECASE)
+
+
+VERIFIED = Fix(start_line=42, end_line=42, original="old", check=SuggestionCheck.COMMITTABLE)
 
 
 def make_finding(**overrides: Any) -> Finding:
@@ -102,6 +107,7 @@ def test_inline_comment_for_static_finding_and_suggestion() -> None:
         severity=Severity.MEDIUM,
         category=Category.CONCURRENCY,
         suggestion="    await asyncio.sleep(1)",
+        fix=VERIFIED,
     )
     body = render_inline_comment(finding)
     assert body.startswith("**Medium · concurrency** — ")
@@ -113,22 +119,38 @@ def test_inline_comment_for_static_finding_and_suggestion() -> None:
 
 def test_suggestion_containing_fences_uses_a_longer_fence() -> None:
     code = 'doc = """\n```python\nx = 1\n````\n"""'
-    body = render_inline_comment(make_finding(suggestion=code))
+    body = render_inline_comment(make_finding(suggestion=code, fix=VERIFIED))
     assert f"`````suggestion\n{code}\n`````" in body
 
 
 def test_suggestion_only_for_inline_right_side() -> None:
-    left = render_inline_comment(make_finding(side=Side.LEFT, suggestion="x = 1"))
-    assert "```suggestion" not in left and "Suggested replacement:\n\n```\nx = 1\n```" in left
-    filed = render_inline_comment(make_finding(placement=Placement.FILE, suggestion="x = 1"))
+    left = render_inline_comment(make_finding(side=Side.LEFT, suggestion="x = 1", fix=VERIFIED))
+    assert "```suggestion" not in left and "(not committable: left side):\n\n```diff\n-old\n+x = 1\n```" in left
+    filed = render_inline_comment(make_finding(placement=Placement.FILE, suggestion="x = 1", fix=VERIFIED))
     assert "```suggestion" not in filed
-    empty = render_inline_comment(make_finding(suggestion=""))
+    empty = render_inline_comment(make_finding(suggestion="", fix=VERIFIED))
     assert "```suggestion\n```" in empty  # an empty suggestion deletes the lines
+
+
+def test_unverified_or_refused_suggestion_is_a_plain_diff_with_its_reason() -> None:
+    unverified = render_inline_comment(make_finding(suggestion="x = 2"))
+    assert "```suggestion" not in unverified and "not committable: not verified" in unverified
+    refused = Fix(start_line=42, end_line=42, original="x = 1", check=SuggestionCheck.SYNTAX)
+    body = render_inline_comment(make_finding(suggestion="x = (", fix=refused))
+    assert "Suggested change (not committable: breaks parsing):\n\n```diff\n-x = 1\n+x = (\n```" in body
+
+
+def test_deterministic_fix_is_marked_as_such() -> None:
+    fix = Fix(start_line=42, end_line=42, original="x", check=SuggestionCheck.COMMITTABLE, deterministic=True)
+    finding = make_finding(source=Source.STATIC, rule_id="ARCH105", suggestion="y", fix=fix)
+    assert "_Deterministic fix for ARCH105, produced by archbot and verified:_\n\n```suggestion\ny\n```" in (
+        render_inline_comment(finding)
+    )
 
 
 def test_suggestion_code_is_kept_but_secrets_and_markers_are_removed() -> None:
     code = f"@app.get('/') <b>x</b>\ntoken = '{SECRET}'\n<!-- archbot:summary {{\"sha\":\"evil\"}} -->"
-    body = render_inline_comment(make_finding(suggestion=code))
+    body = render_inline_comment(make_finding(suggestion=code, fix=VERIFIED))
     assert "@app.get('/') <b>x</b>" in body
     assert SECRET not in body and "[REDACTED:github_token]" in body
     assert parse_marker(body, "summary") is None
@@ -162,8 +184,13 @@ def hostile_result() -> ReviewResult:
     )
 
 
+AGENT_PROMPT_OPEN = "<details>\n<summary>Prompt for an AI coding agent</summary>"
+
+
 def assert_neutralised(text: str) -> None:
-    lowered = text.lower()
+    # archbot's own collapsed agent prompt is the one <details> block allowed; model text opens none
+    assert text.count(AGENT_PROMPT_OPEN) == text.count("</details>") <= 1
+    lowered = text.replace(AGENT_PROMPT_OPEN, "").lower()
     assert "![" not in text
     assert "<img" not in lowered and "<script" not in lowered and "<details" not in lowered
     assert not re.search(r"(?<![A-Za-z0-9_`])@(victim|evil-org)", text), "a live mention survived"
@@ -623,3 +650,17 @@ def test_sarif_run_properties_are_merged_into_the_run() -> None:
     assert "properties" not in render_sarif(make_result(), tool_version="0.1.0", run_properties={})["runs"][0]
     bad = render_sarif(make_result(), tool_version="0.1.0", run_properties={"tags": "not-a-list"})
     assert list(sarif_validator().iter_errors(bad))  # the schema is checked, so this test can fail
+
+
+def test_sarif_carries_fixes_for_verified_suggestions_only() -> None:
+    verified = make_finding(suggestion="x = 2\n", fix=VERIFIED, fingerprint="v")
+    plain = make_finding(suggestion="x = 3", fingerprint="p", line=50)
+    log = render_sarif(make_result(findings=[verified, plain]), tool_version="1")
+    fixed, unfixed = log["runs"][0]["results"]
+    assert "fixes" not in unfixed
+    [fix] = fixed["fixes"]
+    [change] = fix["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "app/service.py"
+    assert change["replacements"] == [
+        {"deletedRegion": {"startLine": 42, "endLine": 42}, "insertedContent": {"text": "x = 2"}}
+    ]

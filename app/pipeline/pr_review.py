@@ -46,6 +46,8 @@ from app.review.repo_files import NO_REPO_FILES, MappedRepoFiles, RepoFiles
 
 MAX_CONTENT_FILES = 60  # full texts fetched for the static engine (changed Python files, biggest first)
 MAX_DESIGN_DOCS = 5
+MAX_DATA_FILES = 10  # changed YAML/TOML/JSON files read whole, so that a suggestion on them can be verified
+DATA_SUFFIXES = (".yml", ".yaml", ".toml", ".json")
 CANDIDATES_PER_CONTEXT_FILE = 4  # import-derived candidate paths asked per context file kept (most are absent)
 SUMMARY = "summary"
 
@@ -76,12 +78,16 @@ async def fetch_diff(api: RepoAPI, number: int, caps: DiffCaps) -> CappedDiff:
 
 
 def content_paths(files: Sequence[FileDiff]) -> list[str]:
-    """Files whose full new text the engine needs: changed Python (static checks, biggest first) and
-    design docs under the default design paths (the repo config arrives in the same query)."""
+    """Files whose full new text the engine needs: changed Python (static checks, biggest first),
+    design docs under the default design paths (the repo config arrives in the same query), and
+    changed YAML/TOML/JSON files, against which suggestions on them are verified."""
     changed = [f for f in files if f.path.endswith((".py", ".pyi")) and f.added_lines]
     changed.sort(key=lambda f: -len(f.added_lines))
     docs = design_doc_files(files, DesignDocsConfig().paths)
-    return [f.path for f in changed[:MAX_CONTENT_FILES]] + [f.path for f in docs[:MAX_DESIGN_DOCS]]
+    data = [f for f in files if f.path.lower().endswith(DATA_SUFFIXES) and f.added_lines]
+    data.sort(key=lambda f: -len(f.added_lines))
+    paths = [f.path for f in changed[:MAX_CONTENT_FILES]] + [f.path for f in docs[:MAX_DESIGN_DOCS]]
+    return paths + [f.path for f in data[:MAX_DATA_FILES]]
 
 
 def conclusion_for(findings: Sequence[Finding], threshold: Severity | None) -> str:
@@ -91,7 +97,7 @@ def conclusion_for(findings: Sequence[Finding], threshold: Severity | None) -> s
     return "failure" if exceeds_threshold(findings, threshold) else "success"
 
 
-def inline_comments(findings: Sequence[Finding], sha: str) -> list[dict[str, object]]:
+def inline_comments(findings: Sequence[Finding], sha: str, *, agent_prompts: bool = True) -> list[dict[str, object]]:
     """One review comment per anchor: findings on the same lines share one comment (never a pile of
     comments on one line); its marker lists every fingerprint in it."""
     groups: dict[tuple[str | None, int | None, int | None, str], list[Finding]] = {}
@@ -100,7 +106,7 @@ def inline_comments(findings: Sequence[Finding], sha: str) -> list[dict[str, obj
     comments: list[dict[str, object]] = []
     for (path, start_line, line, side), group in groups.items():
         marker = {"fps": [f.fingerprint for f in group], "srcs": [str(f.source) for f in group], "sha": sha}
-        body = "\n\n---\n\n".join(render_inline_comment(f) for f in group)
+        body = "\n\n---\n\n".join(render_inline_comment(f, agent_prompt=agent_prompts) for f in group)
         comment: dict[str, object] = {
             "path": path,
             "line": line,
@@ -302,6 +308,7 @@ class PullRequestReview:
         if over_budget:
             result = result.model_copy(update={"errors": [*result.errors, f"skipped: budget ({over_budget})"]})
         await record_spend(self.deps, self.job, result.usage)
+        self._count_suggestions(result)
         self.report.result = result
         threads = thread_state(ctx.threads, self.deps.identity, head)
         earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)
@@ -316,7 +323,7 @@ class PullRequestReview:
         ]
         to_post = fresh[: config.review.max_inline_comments]
         if to_post and not threads.posted_for_sha and not self._reviewed_at(ctx, head):
-            await self._post_review(to_post, head)
+            await self._post_review(to_post, head, agent_prompts=config.review.agent_prompts)
         elif threads.posted_for_sha:
             for_sha = recognised(result.findings, threads.posted_for_sha)
             self.report.inline_posted = [f for f in fresh if f.fingerprint in for_sha]
@@ -353,6 +360,12 @@ class PullRequestReview:
             {t.comments[0].path for t in ctx.threads if t.comments} if incremental_from is None else set()
         )
         await self._reconcile(ctx, threads, result, reviewed, namespaces)
+
+    def _count_suggestions(self, result: ReviewResult) -> None:
+        for finding in result.findings:
+            if finding.fix is not None:
+                origin = "deterministic" if finding.fix.deterministic else "model"
+                self.deps.metrics.suggestions.labels(check=finding.fix.check.value, origin=origin).inc()
 
     async def _fetch_context(self, ctx: PRContext, head: str, files: Sequence[FileDiff]) -> RepoFiles:
         """App mode: the modules the changed files import (those the changed lines use first), in ONE
@@ -429,14 +442,17 @@ class PullRequestReview:
                 not_reviewed=len(capped.beyond),
             )
 
-    async def _post_review(self, findings: list[Finding], head: str) -> None:
+    async def _post_review(self, findings: list[Finding], head: str, *, agent_prompts: bool = True) -> None:
         body = (
             f"archbot found {len(findings)} new issue(s) in this push; details in the comments below and in the "
             f"summary.\n" + render_marker("review", {"sha": head})
         )
         try:
             self.report.review_id = await self.api.create_review(
-                self.job.number, commit_id=head, body=body, comments=inline_comments(findings, head)
+                self.job.number,
+                commit_id=head,
+                body=body,
+                comments=inline_comments(findings, head, agent_prompts=agent_prompts),
             )
             self.report.inline_posted = findings
         except Unprocessable:

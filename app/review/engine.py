@@ -25,6 +25,7 @@ from app.design.docs import (
     review_design_docs,
 )
 from app.repo_config import RepoConfig
+from app.review.autofix import add_deterministic_fixes
 from app.review.budget import Chunk, ReviewPlan, plan_review
 from app.review.context import RepoIndex, build_chunk_context
 from app.review.diff import FileDiff, FileStatus, filter_files
@@ -52,6 +53,7 @@ from app.review.prompts import load_prompt, render_task
 from app.review.read_tools import ReadAccess
 from app.review.repo_files import NO_REPO_FILES, RepoFiles
 from app.review.sanitize import redact_secrets
+from app.review.suggestions import verify_suggestions
 from app.static import ChangedPython, StaticReport, analyse
 
 MAX_FINDINGS_PER_CHUNK = 15
@@ -332,7 +334,7 @@ async def review(
     summaries += [f"### Design doc: {_code_span(path)}\n\n{section}" for path, section in docs.sections]
     return ReviewResult(
         summary="\n\n".join(s.strip() for s in summaries if s.strip()),
-        findings=merge_findings(findings, docs.findings),
+        findings=_with_fixes(merge_findings(findings, docs.findings), request),
         not_reviewed=[*not_reviewed, *docs.not_reviewed],
         not_analysed=prepared.static.not_analysed,
         usage=usage + docs.usage,
@@ -345,6 +347,12 @@ async def review(
         model_calls=len(outcomes),
         model_calls_failed=sum(1 for outcome in outcomes if isinstance(outcome, LLMError)),
     )
+
+
+def _with_fixes(findings: list[Finding], request: ReviewRequest) -> list[Finding]:
+    """Deterministic fixes added, then every suggestion verified against the head text (issue 19)."""
+    fixed = add_deterministic_fixes(findings, request.contents)
+    return verify_suggestions(fixed, request.anchor_files, request.contents)
 
 
 async def _run_model(

@@ -18,11 +18,13 @@ from app.review.models import (
     SEVERITY_ORDER,
     DismissedStatic,
     Finding,
+    Fix,
     ModelFinding,
     Placement,
     Severity,
     Side,
     Source,
+    SuggestionCheck,
 )
 
 __all__ = [
@@ -107,6 +109,25 @@ def _confirmed_rule(item: ModelFinding, path: str | None, static: Collection[tup
     return rule if (rule, path) in static else None
 
 
+def _refused_suggestion(item: ModelFinding, placement: Placement, range_kept: bool) -> Fix | None:
+    """Why a suggestion cannot be committable whatever its text (None: not refused here).
+
+    It is still shown, as a plain diff, with this reason; :mod:`app.review.suggestions` checks the rest.
+    """
+    if item.suggestion is None:
+        return None
+    start = item.start_line if item.start_line is not None and item.line is not None else item.line
+    if item.side is Side.LEFT:
+        check = SuggestionCheck.LEFT_SIDE
+    elif placement is not Placement.INLINE:
+        check = SuggestionCheck.NOT_INLINE
+    elif not range_kept:
+        check = SuggestionCheck.RANGE_OUTSIDE_HUNK
+    else:
+        return None
+    return Fix(start_line=start, end_line=item.line, check=check)
+
+
 def validate_findings(
     found: Iterable[ModelFinding],
     files: Sequence[FileDiff],
@@ -124,7 +145,8 @@ def validate_findings(
     unless it lies past the last line the diff shows on that side (then it is dropped).
     GENERAL: no file of the diff matches the path, even after stripping ``a/``, ``b/``, ``./`` or a
     leading ``/`` (an old path of a renamed file also matches); the path is kept for context.
-    A ``suggestion`` survives only on an inline RIGHT finding with its range intact.
+    A ``suggestion`` is kept; on anything but an inline RIGHT finding with its range intact it carries a
+    refused ``fix`` (shown as a plain diff, never committable).
 
     ``static`` holds the deterministic findings the model was shown for this chunk. A ``static_rule``
     is kept as the finding's rule only when one of them has that rule id on the same file; any other
@@ -147,7 +169,7 @@ def validate_findings(
             path = diff.path
             placement, line, start, range_kept = _place(item, diff)
             code = diff.new_text_of(start or line, line) if (line and item.side is Side.RIGHT) else ""
-        keep_suggestion = placement is Placement.INLINE and item.side is Side.RIGHT and range_kept
+        refused = _refused_suggestion(item, placement, range_kept)
         out.append(
             Finding(
                 path=path,
@@ -158,7 +180,8 @@ def validate_findings(
                 category=item.category,
                 title=item.title,
                 rationale=item.rationale,
-                suggestion=item.suggestion if keep_suggestion else None,
+                suggestion=item.suggestion,
+                fix=refused,
                 placement=placement,
                 source=source,
                 rule_id=rule,

@@ -110,6 +110,42 @@ class ModelReview(BaseModel):
     dismissed_static: list[DismissedStatic] = Field(default_factory=list, max_length=60)
 
 
+class SuggestionCheck(StrEnum):
+    """Whether a suggestion may be posted as a committable block, or why not (counted in the metrics)."""
+
+    COMMITTABLE = "committable"
+    LEFT_SIDE = "left side"  # on a removed line: GitHub applies suggestions to the new file only
+    NOT_INLINE = "not on a diff line"
+    RANGE_OUTSIDE_HUNK = "range outside one hunk"  # reversed, or spanning two hunks, or off the diff
+    NO_FILE_TEXT = "head file text not available"
+    NO_OP = "no-op"
+    SYNTAX = "breaks parsing"
+    INDENTATION = "changes the indentation"
+    DATA_INVALID = "file no longer loads"  # YAML, TOML, JSON
+    OUTSIDE_RANGE = "touches lines outside the range"
+    CONFLICT = "conflicts with another suggestion"
+
+
+class Fix(BaseModel):
+    """A suggestion checked against the head revision: the lines it replaces and the verdict.
+
+    ``start_line..end_line`` are RIGHT-side line numbers (None when the range is unknown);
+    ``original`` is their current text (None when the file text was not available).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start_line: int | None = None
+    end_line: int | None = None
+    original: str | None = None
+    check: SuggestionCheck
+    deterministic: bool = False  # produced by archbot's code for a static finding, not by the model
+
+    @property
+    def committable(self) -> bool:
+        return self.check is SuggestionCheck.COMMITTABLE
+
+
 class Finding(BaseModel):
     """A finding after validation against the diff: placed, fingerprinted and ready to render."""
 
@@ -124,6 +160,7 @@ class Finding(BaseModel):
     title: str
     rationale: str
     suggestion: str | None = None
+    fix: Fix | None = None  # the suggestion's verification (app.review.suggestions); None: not checked
     placement: Placement
     source: Source = Source.MODEL
     rule_id: str | None = None  # ARCH1xx / ruff code for deterministic findings

@@ -27,8 +27,10 @@ from app.review.models import (
     Severity,
     Side,
     Source,
+    SuggestionCheck,
 )
 from app.review.sanitize import redact_secrets, sanitize_markdown, strip_markers
+from app.review.suggestions import replacement_lines
 from app.static.rule_catalogue import PROJECT_URL, RuleDoc, lookup, model_rule
 
 SUMMARY_MAX_CHARS = 65_000  # GitHub's comment limit is 65,536; keep a margin
@@ -157,12 +159,32 @@ def _blockquote(markdown: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in markdown.split("\n"))
 
 
+def _diff_block(finding: Finding) -> str:
+    """The suggestion as a plain (never committable) diff: the replaced lines, then the new ones."""
+    fix = finding.fix
+    old = fix.original.split("\n") if fix is not None and fix.original is not None else []
+    new = replacement_lines(finding.suggestion or "")
+    return _code_block("\n".join([*(f"-{line}" for line in old), *(f"+{line}" for line in new)]), "diff")
+
+
 def _suggestion(finding: Finding) -> str:
+    """A committable ``suggestion`` block only when the suggestion was verified (issue 19), else a diff."""
     if finding.suggestion is None:
         return ""
-    if finding.placement is Placement.INLINE and finding.side is Side.RIGHT:
-        return _code_block(finding.suggestion, "suggestion")
-    return "Suggested replacement:\n\n" + _code_block(finding.suggestion)
+    fix = finding.fix
+    if fix is not None and fix.committable and finding.placement is Placement.INLINE and finding.side is Side.RIGHT:
+        block = _code_block(finding.suggestion, "suggestion")
+        rule = _rule_id(finding)
+        if fix.deterministic:
+            return f"_Deterministic fix{f' for {rule}' if rule else ''}, produced by archbot and verified:_\n\n{block}"
+        return block
+    if fix is None:
+        why = "not verified"
+    elif fix.committable:  # verified, but the finding is not an inline RIGHT comment
+        why = (SuggestionCheck.LEFT_SIDE if finding.side is Side.LEFT else SuggestionCheck.NOT_INLINE).value
+    else:
+        why = fix.check.value
+    return f"Suggested change (not committable: {why}):\n\n" + _diff_block(finding)
 
 
 def _sorted(findings: Sequence[Finding]) -> list[Finding]:
@@ -325,16 +347,46 @@ def _assemble(head: Sequence[str], sections: Sequence[_Section], tail: Sequence[
 # --------------------------------------------------------------------------------------------------
 
 
-def render_inline_comment(f: Finding) -> str:
-    """One inline review comment: badge and title, rationale, suggestion and a short footer.
+AGENT_PROMPT_SUMMARY = "Prompt for an AI coding agent"
+AGENT_PROMPT_MAX_CHARS = 3_000
+
+
+def _agent_prompt_text(f: Finding) -> str:
+    """The finding and its fix in a few plain sentences, for a user to hand to their coding agent."""
+    where = _location(f) or "the pull request"
+    side = " (a removed line; the number is in the base revision)" if f.side is Side.LEFT else ""
+    # Sanitized as Markdown first (mentions, images, links, markers go) although it sits in a fence.
+    title = " ".join(_inline_md(f.title).split())
+    rationale = " ".join(sanitize_markdown(f.rationale, inline=True, max_chars=AGENT_PROMPT_MAX_CHARS).split())
+    sentences = [
+        f"In {where}{side}, fix this {f.severity.value} {f.category.value} issue: {title}.",
+        rationale,
+    ]
+    if f.suggestion is not None:
+        verified = "verified" if f.fix is not None and f.fix.committable else "unverified"
+        sentences.append(f"Suggested replacement ({verified}) for those lines:\n{_plain(f.suggestion).rstrip()}")
+    sentences.append("Keep the change minimal, keep the surrounding behaviour, and add or update a test for it.")
+    return "\n\n".join(s for s in sentences if s)
+
+
+def render_agent_prompt(f: Finding) -> str:
+    """A collapsed block holding :func:`_agent_prompt_text` in a fence nothing inside can close."""
+    block = _code_block(_agent_prompt_text(f), "text")
+    return f"<details>\n<summary>{AGENT_PROMPT_SUMMARY}</summary>\n\n{block}\n\n</details>"
+
+
+def render_inline_comment(f: Finding, *, agent_prompt: bool = True) -> str:
+    """One inline review comment: badge and title, rationale, suggestion, the agent prompt, a footer.
 
     It carries no marker: the poster appends the ``finding`` marker (fingerprint, sha, pass), which
-    holds state this function does not know.
+    holds state this function does not know. ``agent_prompt=False`` (``review.agent_prompts``) leaves
+    out the collapsed "Prompt for an AI coding agent" block.
     """
     tag = _source_tag(f)
     header = f"{_badge(f)} — {_title(f)}" + (f"\n\n_{tag}_" if tag else "")
     rationale = sanitize_markdown(f.rationale, max_chars=RATIONALE_MAX_CHARS)
-    return "\n\n".join(part for part in (header, rationale, _suggestion(f), f"_{DISMISS_HINT}_") if part)
+    prompt = render_agent_prompt(f) if agent_prompt else ""
+    return "\n\n".join(part for part in (header, rationale, _suggestion(f), prompt, f"_{DISMISS_HINT}_") if part)
 
 
 def render_summary(
@@ -614,7 +666,7 @@ def _sarif_result(finding: Finding, rule_id: str, index: int, relative_to_root: 
     else:
         start = finding.start_line if finding.start_line and finding.start_line <= finding.line else finding.line
         region = {"startLine": start, "endLine": finding.line}
-    return {
+    sarif: dict[str, Any] = {
         "ruleId": rule_id,
         "ruleIndex": index,
         "level": "note" if finding.in_test_path else SARIF_LEVEL[finding.severity],
@@ -627,6 +679,35 @@ def _sarif_result(finding: Finding, rule_id: str, index: int, relative_to_root: 
             "archbot/source": finding.source.value,
             "archbot/inTestPath": finding.in_test_path,
         },
+    }
+    fix = _sarif_fix(finding, artifact)
+    if fix is not None:
+        sarif["fixes"] = [fix]
+    return sarif
+
+
+def _sarif_fix(finding: Finding, artifact: dict[str, Any]) -> dict[str, Any] | None:
+    """A verified suggestion as a SARIF fix: the whole lines of its range replaced (end of line kept)."""
+    fix = finding.fix
+    if finding.suggestion is None or fix is None or not fix.committable or finding.side is Side.LEFT:
+        return None
+    if fix.start_line is None or fix.end_line is None:
+        return None
+    kind = "Deterministic fix" if fix.deterministic else "Suggested fix"
+    return {
+        "description": {"text": f"{kind}, verified against the head revision"},
+        "artifactChanges": [
+            {
+                "artifactLocation": dict(artifact),
+                "replacements": [
+                    {
+                        # No columns: from the start of startLine to the end of endLine, newline excluded.
+                        "deletedRegion": {"startLine": fix.start_line, "endLine": fix.end_line},
+                        "insertedContent": {"text": "\n".join(replacement_lines(_plain(finding.suggestion)))},
+                    }
+                ],
+            }
+        ],
     }
 
 

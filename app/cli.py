@@ -1,4 +1,4 @@
-"""The ``archbot`` console script: serve, worker, review, plan, action, rules, schema, send-test-delivery.
+"""The ``archbot`` console script: serve, worker, db, review, plan, action, rules, schema, send-test-delivery.
 
 Logging is configured here, once per process, on stderr (``app.logs``); stdout is for the document a
 subcommand prints. Exit codes: 0 done, 1 a finding at ``--fail-on`` or a failed model call (or a
@@ -114,11 +114,33 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
 
-    sub.add_parser(
+    worker = sub.add_parser(
         "worker",
         help="run only the worker (jobs from ARCHBOT_DATABASE_URL)",
         description="Run jobs from the store in ARCHBOT_DATABASE_URL without receiving webhooks. Needs "
-        "GITHUB_APP_ID and GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH).",
+        "GITHUB_APP_ID and GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH). SIGTERM stops it gracefully: "
+        "running jobs finish (or are handed back to the queue), none is lost.",
+        formatter_class=_Formatter,
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="jobs run at once by this process (default: ARCHBOT_WORKER_CONCURRENCY, 2)",
+    )
+
+    db = sub.add_parser(
+        "db",
+        help="manage the store: `archbot db migrate`",
+        description="Manage the store in ARCHBOT_DATABASE_URL.",
+        formatter_class=_Formatter,
+    )
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_sub.add_parser(
+        "migrate",
+        help="create or update the schema (idempotent; safe to run from several processes at once)",
+        description="Create or update the store's schema: on PostgreSQL procrastinate's schema and archbot's "
+        "tables (under an advisory lock), on SQLite the file and its tables.",
         formatter_class=_Formatter,
     )
 
@@ -202,7 +224,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "schema": schema,
         "send-test-delivery": send,
     }
-    subparsers.update({name: sub.choices[name] for name in ("worker", "action")})
+    subparsers.update({name: sub.choices[name] for name in ("worker", "action", "db")})
     return p, subparsers
 
 
@@ -282,7 +304,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "worker":
         from app.serve import run_worker_only
 
+        if args.concurrency is not None:
+            from app.settings import SettingsError
+
+            if not 1 <= args.concurrency <= 32:
+                raise SettingsError("worker --concurrency must be between 1 and 32")
+            settings = settings.model_copy(update={"archbot_worker_concurrency": args.concurrency})
         return await run_worker_only(settings)
+    if args.command == "db":
+        from app.db_commands import migrate_database
+
+        return await migrate_database(settings)
     if args.command == "action":
         from app.action import run_action
 

@@ -1,8 +1,10 @@
 """Contract tests for ``JobQueue`` backends, written against the protocol only.
 
 Every backend is added to ``BACKENDS`` (a factory that opens a queue on a store shared by the test, so a
-second ``open()`` is a restart or a second process) and must pass every test here. Today: SQLite on a real
-file in ``tmp_path``. Time is an injected fake clock, so nothing sleeps.
+second ``open()`` is a restart or a second process) and must pass every test here: SQLite on a real file
+in ``tmp_path``, and PostgreSQL (procrastinate's schema, ``archbot db migrate``) in a fresh database of the
+real server (``tests/pgtest.py``; skipped with a reason without one, a failure under ``.ci/run``). Time is
+an injected fake clock, so nothing sleeps.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack
 from pathlib import Path
 from types import MappingProxyType
 
@@ -43,12 +46,22 @@ class Backend:
             await queue.close()
 
 
-def _sqlite(tmp_path: Path, clock: FakeClock) -> Callable[[], JobQueue]:
+async def _sqlite(stack: ExitStack, tmp_path: Path, clock: FakeClock) -> Callable[[], JobQueue]:
     url = f"sqlite:///{tmp_path / 'store' / 'archbot.db'}"  # tmp_path is absolute: sqlite:////abs/...
     return lambda: SQLiteJobQueue(url, clock=clock)
 
 
-BACKENDS = MappingProxyType({"sqlite": _sqlite})  # add "postgresql" here with its factory
+async def _postgresql(stack: ExitStack, tmp_path: Path, clock: FakeClock) -> Callable[[], JobQueue]:
+    from app.pg_schema import migrate
+    from app.queue.postgres import PostgresJobQueue
+    from tests.pgtest import fresh_database
+
+    url = stack.enter_context(fresh_database())
+    await migrate(url)
+    return lambda: PostgresJobQueue(url, clock=clock, max_size=8)
+
+
+BACKENDS = MappingProxyType({"sqlite": _sqlite, "postgresql": _postgresql})
 
 
 @pytest.fixture
@@ -58,9 +71,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Backend]:
-    backend = Backend(BACKENDS[request.param](tmp_path, clock))
-    yield backend
-    await backend.close_all()
+    with ExitStack() as stack:
+        backend = Backend(await BACKENDS[request.param](stack, tmp_path, clock))
+        try:
+            yield backend
+        finally:
+            await backend.close_all()
 
 
 @pytest.fixture
@@ -107,9 +123,11 @@ def test_bad_sqlite_urls_are_rejected_without_echoing_them(url: str) -> None:
 
 
 def test_open_queue_picks_the_backend_by_scheme(tmp_path: Path) -> None:
+    from app.queue.postgres import PostgresJobQueue
+
     assert isinstance(open_queue(f"sqlite:///{tmp_path}/q.db"), SQLiteJobQueue)
-    with pytest.raises(NotImplementedError):
-        open_queue("postgresql://localhost/archbot")
+    for url in ("postgresql://localhost/archbot", "postgres://u@h/db", "postgresql+psycopg://h/db"):
+        assert isinstance(open_queue(url), PostgresJobQueue), url
     with pytest.raises(ValueError, match="scheme"):
         open_queue("mysql://localhost/archbot")
 

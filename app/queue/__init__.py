@@ -1,10 +1,11 @@
-"""The durable job queue: the ``JobQueue`` contract and its backends (today the embedded SQLite one)."""
+"""The durable job queue: the ``JobQueue`` contract and its backends (embedded SQLite; PostgreSQL)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+from app.pg_url import is_postgres_url
 from app.queue.base import (
     DeliveryOutcome,
     JobQueue,
@@ -37,6 +38,8 @@ def open_queue(url: str = DEFAULT_DATABASE_URL, *, clock: Callable[[], float] = 
     """The backend for ``ARCHBOT_DATABASE_URL`` (no I/O yet; the store opens on first use)."""
     if url.startswith("sqlite:"):
         return SQLiteJobQueue(url, clock=clock)
-    if url.startswith(("postgresql:", "postgres:")):
-        raise NotImplementedError("the PostgreSQL queue backend is not implemented yet; use sqlite:///<path>")
-    raise ValueError("unsupported ARCHBOT_DATABASE_URL scheme (expected sqlite:///<path>)")
+    if is_postgres_url(url):
+        from app.queue.postgres import PostgresJobQueue  # psycopg is imported only for this backend
+
+        return PostgresJobQueue(url, clock=clock)
+    raise ValueError("unsupported ARCHBOT_DATABASE_URL scheme (expected sqlite:///<path> or postgresql://...)")

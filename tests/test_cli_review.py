@@ -81,7 +81,7 @@ async def test_model_review_fuses_static_and_model_findings() -> None:
             "findings": [
                 {
                     "path": "service/inference.py",
-                    "line": 36,
+                    "line": 38,  # not 36: ARCH126 reports that line itself
                     "side": "RIGHT",
                     "severity": "high",
                     "category": "security",

@@ -77,7 +77,7 @@ def test_inline_on_left_removed_line_refuses_suggestion() -> None:
 
 def test_not_commentable_line_becomes_file_level_with_line_kept() -> None:
     f = one(mf(line=12, suggestion="x"))
-    assert (f.placement, f.path, f.line, f.suggestion, refusal(f)) == (Placement.FILE, "app/auth.py", 12, None, SuggestionCheck.NOT_INLINE)
+    assert (f.placement, f.path, f.line, refusal(f)) == (Placement.FILE, "app/auth.py", 12, SuggestionCheck.NOT_INLINE)
     gone = one(mf(path="app/gone.py", line=1))  # a deleted file has no RIGHT lines: no line to point at
     assert (gone.placement, gone.line) == (Placement.FILE, None)
     invented = one(mf(line=9999))  # past every line the diff shows: the model cannot prove it exists

@@ -188,8 +188,35 @@ def with_context(plan: ReviewPlan, request: ReviewRequest) -> ReviewPlan:
     if budget <= 0 or not plan.chunks:
         return plan
     repo = repo_index(request)
-    chunks = tuple(replace(c, context=build_chunk_context(c.files, repo, budget)) for c in plan.chunks)
+    full = request.budgets.chunk_tokens
+    chunks = tuple(
+        replace(c, context=build_chunk_context(c.files, repo, min(budget, max(0, full - c.tokens))))
+        for c in plan.chunks
+    )
     return replace(plan, chunks=chunks)
+
+
+def _hunks_planned(plan: ReviewPlan) -> int:
+    return sum(len(f.hunks) for c in plan.chunks for f in c.files)
+
+
+def plan_with_context_room(code: Sequence[FileDiff], skipped: Sequence[NotReviewed], request: ReviewRequest) -> ReviewPlan:
+    """Pack the diff leaving each call its context share; when that would leave out hunks a whole
+    chunk holds, pack at the full budget instead (the diff comes first: context then gets what each
+    call has left, up to its share)."""
+    cfg, budgets = request.config.review, request.budgets
+
+    def plan(chunk_budget: int) -> ReviewPlan:
+        return plan_review(
+            code, skipped, chunk_budget=chunk_budget, review_budget=budgets.review_tokens, max_files=cfg.max_files
+        )
+
+    reserved = context_budget(request)
+    roomy = plan(budgets.chunk_tokens - reserved)
+    if reserved <= 0:
+        return roomy
+    full = plan(budgets.chunk_tokens)
+    return full if _hunks_planned(full) > _hunks_planned(roomy) else roomy
 
 
 def prepare(request: ReviewRequest) -> Prepared:
@@ -206,12 +233,8 @@ def prepare(request: ReviewRequest) -> Prepared:
         ready, missing = changed_python(code, request.contents, request.content_problems)
         if ready:
             static = analyse(ready, test_paths=cfg.test_paths)
-    plan = plan_review(
-        code,
-        [*skipped, *(NotReviewed(path=f.path, reason=REASON_DESIGN_DOC) for f in docs)],
-        chunk_budget=request.budgets.chunk_tokens - context_budget(request),
-        review_budget=request.budgets.review_tokens,
-        max_files=cfg.max_files,
+    plan = plan_with_context_room(
+        code, [*skipped, *(NotReviewed(path=f.path, reason=REASON_DESIGN_DOC) for f in docs)], request
     )
     plan = with_context(plan, request)
     static = StaticReport(static.findings, [*static.not_analysed, *missing], static.rules_run)

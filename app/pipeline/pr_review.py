@@ -34,7 +34,7 @@ from app.review.fingerprint import all_fingerprints, recognised
 from app.review.import_paths import context_paths
 from app.review.markers import parse_marker, render_marker
 from app.review.model_api import DECLINED_REASON, LLMError, SpendLimitError
-from app.review.models import Finding, Placement, ReviewResult, Severity
+from app.review.models import Finding, Placement, ReviewResult, Severity, Source
 from app.review.render import (
     SUMMARY_MAX_CHARS,
     render_annotations,
@@ -105,7 +105,9 @@ def inline_comments(findings: Sequence[Finding], sha: str, *, agent_prompts: boo
         groups.setdefault((f.path, f.start_line, f.line, str(f.side)), []).append(f)
     comments: list[dict[str, object]] = []
     for (path, start_line, line, side), group in groups.items():
-        marker = {"fps": [f.fingerprint for f in group], "srcs": [str(f.source) for f in group], "sha": sha}
+        named = [(f.fingerprint, str(f.source)) for f in group]
+        named += [(alias, str(Source.MODEL)) for f in group for alias in f.fused_fingerprints]
+        marker = {"fps": [fp for fp, _ in named], "srcs": [src for _, src in named], "sha": sha}
         body = "\n\n---\n\n".join(render_inline_comment(f, agent_prompt=agent_prompts) for f in group)
         comment: dict[str, object] = {
             "path": path,

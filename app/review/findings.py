@@ -300,8 +300,14 @@ def fuse_static_and_model(
         severity = base.severity
         if SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[severity] and not base.in_test_path:
             severity = finding.severity
+        aliases = tuple(dict.fromkeys((*base.fused_fingerprints, finding.fingerprint)))
         fused[match] = base.model_copy(
-            update={"confirmed_by_model": True, "rationale": rationale, "severity": severity}
+            update={
+                "confirmed_by_model": True,
+                "rationale": rationale,
+                "severity": severity,
+                "fused_fingerprints": aliases,
+            }
         )
         confirmed.add(match)
     kept: list[Finding] = []

@@ -169,6 +169,9 @@ class Finding(BaseModel):
     # only): markers in comments posted by that version still name it (app.review.fingerprint.recognised).
     legacy_fingerprint: str | None = None
     confirmed_by_model: bool = False  # a static finding the model confirmed
+    # Fingerprints of the model findings fused into this static one: its marker names them too, so
+    # the model's copy is known as posted when it comes back alone (say on an incremental push).
+    fused_fingerprints: tuple[str, ...] = ()
     in_test_path: bool = False  # in a test/fixture/example/docs path: severity capped, never gated
 
 

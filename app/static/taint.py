@@ -42,6 +42,10 @@ _PARAM_SINK_HINT = re.compile(
 )
 
 
+_CONTAINER_METHODS = frozenset({"model_dump", "dict", "items", "keys", "values", "split", "splitlines", "to_dict"})
+"""Methods that return a dict, list or view (pydantic's ``model_dump()``, ``str.split()``): shown as repr()."""
+
+
 @dataclass(frozen=True)
 class Taint:
     """Untrusted data: where it came from, the lines it flowed through, which families it is clean for."""
@@ -193,7 +197,11 @@ class Frame:
         built = self.value_of(expr)
         if isinstance(built, ast.Dict | ast.List | ast.Tuple | ast.Set | ast.ListComp | ast.DictComp | ast.SetComp):
             return True
-        return isinstance(built, ast.Call) and self.qualname(built.func) in {"dict", "list", "tuple", "set", "sorted"}
+        if not isinstance(built, ast.Call):
+            return False
+        if isinstance(built.func, ast.Attribute) and built.func.attr in _CONTAINER_METHODS:
+            return True
+        return self.qualname(built.func) in {"dict", "list", "tuple", "set", "sorted"}
 
     def const_text(self, expr: ast.expr, depth: int = 0) -> str:
         """The constant text an expression is built from (through local definitions), for shape tests."""

@@ -64,7 +64,9 @@ _FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 _OWN_MARKER = re.compile(r"<!-- archbot:[a-z][a-z0-9_]{0,31} (\{[^<>]*?\}) -->")
 # archbot's own collapsed agent-prompt block (app.review.render): its tags are ours, its body a fence
-_OWN_AGENT_BLOCK = re.compile(r"<details>\n<summary>Prompt for an AI coding agent</summary>\n\n(?=```)|(?<=```)\n\n</details>")
+_OWN_AGENT_BLOCK = re.compile(
+    r"<details>\n<summary>Prompt for an AI coding agent</summary>\n\n(?=```)|(?<=```)\n\n</details>"
+)
 _ANY_MARKER = re.compile(r"<!--\s*archbot", re.IGNORECASE)
 _STATIC_FACT = re.compile(r'"rule": "([^"]+)",\s*"path": "([^"]+)",\s*"line": (\d+)')
 
@@ -245,9 +247,9 @@ def assert_nothing_leaked(sent: Posted | Iterable[str], *, extra_secrets: Iterab
     found = sent if isinstance(sent, Posted) else Posted(list(sent), [])
     for text in found.plain:
         _assert_no_secret_marker_or_prompt(text, extra_secrets)
-    for text in found.markdown:
-        _assert_no_secret_marker_or_prompt(text, extra_secrets)
-        text = _OWN_AGENT_BLOCK.sub("", text)
+    for posted in found.markdown:
+        _assert_no_secret_marker_or_prompt(posted, extra_secrets)
+        text = _OWN_AGENT_BLOCK.sub("", posted)
         for bad in NEVER_IN_MARKDOWN:
             assert bad not in text, (bad, text[:300])
         visible = prose(_OWN_MARKER.sub("", text))

@@ -192,7 +192,8 @@ def test_every_inline_finding_is_on_a_commentable_line(found: list[ModelFinding]
             assert finding.line in lines
             if finding.start_line is not None:
                 assert finding.start_line < (finding.line or 0) and finding.start_line in lines
-        if finding.suggestion is not None and not (finding.placement is Placement.INLINE and finding.side is Side.RIGHT):
+        committable_place = finding.placement is Placement.INLINE and finding.side is Side.RIGHT
+        if finding.suggestion is not None and not committable_place:
             # kept to be shown as a plain diff, never committable: only a RIGHT line of the diff takes one
             assert finding.fix is not None and finding.fix.check is not SuggestionCheck.COMMITTABLE
 

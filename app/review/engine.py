@@ -200,7 +200,9 @@ def _hunks_planned(plan: ReviewPlan) -> int:
     return sum(len(f.hunks) for c in plan.chunks for f in c.files)
 
 
-def plan_with_context_room(code: Sequence[FileDiff], skipped: Sequence[NotReviewed], request: ReviewRequest) -> ReviewPlan:
+def plan_with_context_room(
+    code: Sequence[FileDiff], skipped: Sequence[NotReviewed], request: ReviewRequest
+) -> ReviewPlan:
     """Pack the diff leaving each call its context share; when that would leave out hunks a whole
     chunk holds, pack at the full budget instead (the diff comes first: context then gets what each
     call has left, up to its share)."""

@@ -107,7 +107,9 @@ async def make_harness(
         fake.add_repo(REPO, files={".github/archbot.yml": config} if config is not None else {})
     model = FakeModel()
     clock = FakeClock(1_800_000_000.0)
-    queue = SQLiteJobQueue(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock)
+    # these scenarios test reviews, not the intake deadline (tests/test_store_faults.py does): on a
+    # loaded CI machine the production 0.8 s deadline would turn a slow thread hop into a 503
+    queue = SQLiteJobQueue(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock, intake_timeout=10.0)
     factory = GitHubFactory(
         api_url="http://gh.test",
         app_id=fake.app_id,
@@ -127,7 +129,7 @@ async def make_harness(
         clock=clock,
     )
     app = create_app(
-        config=WebhookConfig(secrets=(SECRET,), max_body_bytes=conf.archbot_max_body_bytes),
+        config=WebhookConfig(secrets=(SECRET,), max_body_bytes=conf.archbot_max_body_bytes, store_timeout=10.0),
         store=queue,
         router=build_router(),
         metrics=Metrics(),

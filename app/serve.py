@@ -12,8 +12,8 @@ Start-up is checked before the server listens, and every failure there is one cl
 Then uvicorn serves the webhook receiver; its lifespan runs the worker and an hourly prune of the store
 (finished jobs and delivery records older than ``JOB_RETENTION``, usage rows past the ledger's window).
 SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
-``WORKER_SHUTDOWN_GRACE`` seconds, then are cancelled and their leases released), closes the store and
-exits 0.
+``ARCHBOT_WORKER_SHUTDOWN_GRACE`` seconds, default 15, then are cancelled and their leases released),
+closes the store and exits 0.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ DAY_SECONDS = 86_400.0
 JOB_RETENTION = 7 * DAY_SECONDS  # finished jobs and delivery ids (GitHub redelivers for 3 days)
 PRUNE_INTERVAL = 3600.0
 PRUNE_FIRST_DELAY = 60.0  # not at start-up: a restart loop must not prune in a tight loop
-WORKER_SHUTDOWN_GRACE = 15.0  # + HTTP_SHUTDOWN_GRACE stays under a 30 s container stop timeout
 HTTP_SHUTDOWN_GRACE = 10.0
 KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
 BACKLOG = 2048  # connections the kernel queues while the loop is busy
@@ -202,7 +201,7 @@ async def background(
         runner.run,
         concurrency=settings.archbot_worker_concurrency,
         on_give_up=runner.give_up,
-        shutdown_grace=WORKER_SHUTDOWN_GRACE,
+        shutdown_grace=settings.archbot_worker_shutdown_grace,
     )
     stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     archbot_body_timeout: float = Field(default=10.0, gt=0)  # seconds to receive one webhook body, else 408
     archbot_max_connections: int = Field(default=1000, ge=1)  # open connections + requests; beyond: 503
     archbot_worker_concurrency: int = Field(default=2, ge=1, le=32)
+    # seconds a stopping worker lets running jobs finish before it hands them back (re-queued, the
+    # attempt not counted); the 15 s default fits a 30 s container stop, Kubernetes workers set more
+    archbot_worker_shutdown_grace: float = Field(default=15.0, ge=0, le=3600)
     archbot_log_level: str = "INFO"
     archbot_log_format: Literal["json", "console"] | None = None  # unset: console on a terminal, else json
     archbot_github_timeout: float = Field(default=10.0, gt=0)

@@ -1,4 +1,4 @@
-"""The ``archbot`` console script: serve, worker, db, review, plan, action, rules, schema, send-test-delivery.
+"""The ``archbot`` console script: serve, setup, worker, db, review, plan, action, rules, schema, send-test-delivery.
 
 Logging is configured here, once per process, on stderr (``app.logs``); stdout is for the document a
 subcommand prints. Exit codes: 0 done, 1 a finding at ``--fail-on`` or a failed model call (or a
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import __version__
+from app.setup import ENV_FILE
 
 if TYPE_CHECKING:  # pydantic-settings costs ~0.1 s to import: not for --help (see bench/startup.py)
     from app.settings import Settings
@@ -113,6 +114,43 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="where GitHub reaches this server; without App credentials `serve` offers the setup page "
+        "(see `archbot setup`), whose App gets URL/webhook as its webhook URL",
+    )
+
+    setup = sub.add_parser(
+        "setup",
+        help="register archbot as a GitHub App in one click (GitHub's App manifest flow)",
+        description="Serve a local page that registers archbot as a GitHub App from its manifest (permissions, "
+        "events, webhook URL). GitHub sends you back to this page, which writes GITHUB_APP_ID, "
+        "GITHUB_WEBHOOK_SECRET and GITHUB_PRIVATE_KEY_PATH to ./.env and the private key next to it "
+        "(both mode 0600), then exits. `archbot serve` reads ./.env.",
+        epilog="example:\n  archbot setup --public-url https://archbot.example.com --org my-org",
+        formatter_class=_Formatter,
+    )
+    setup.add_argument(
+        "--public-url",
+        required=True,
+        metavar="URL",
+        help="where GitHub reaches archbot: the App's webhook URL is URL/webhook (required)",
+    )
+    setup.add_argument("--org", metavar="ORG", help="register the App for this organization (default: your account)")
+    setup.add_argument(
+        "--github-url",
+        metavar="URL",
+        help="GitHub Enterprise Server's address; its API is URL/api/v3 (default: https://github.com)",
+    )
+    setup.add_argument("--name", metavar="NAME", help="the App's name, editable on GitHub (default: archbot[-ORG])")
+    setup.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the App settings ./.env holds already (its other settings are kept)",
+    )
+    setup.add_argument("--host", default="127.0.0.1", help="address the page listens on (default: %(default)s)")
+    setup.add_argument("--port", type=int, default=8000, help="port the page listens on (default: %(default)s)")
 
     worker = sub.add_parser(
         "worker",
@@ -218,6 +256,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     subparsers = {
         "serve": serve,
+        "setup": setup,
         "review": review,
         "plan": plan,
         "rules": rules,
@@ -252,11 +291,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.settings import SettingsError, load_settings
 
     try:
-        settings = load_settings()
+        # `archbot serve` reads ./.env (what `archbot setup` wrote); the environment wins over it
+        settings = load_settings(_env_file=ENV_FILE) if args.command == "serve" else load_settings()
         if args.command != "action":  # the action logs inside its workflow-command guard (app.action)
             from app.logs import configure_logging
 
             configure_logging(settings.archbot_log_level, fmt=settings.archbot_log_format)
+        if args.command == "setup":
+            return _setup(args)
         return asyncio.run(_run(args, settings)) if args.command != "serve" else _serve(args, settings)
     except SettingsError as exc:
         sys.stderr.write(f"archbot: {exc}\n")
@@ -279,8 +321,29 @@ def _rules(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.serve import serve
+    from app.settings import load_settings
 
-    return serve(settings, host=args.host, port=args.port)
+    return serve(
+        settings,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        reload_settings=lambda: load_settings(_env_file=ENV_FILE),
+    )
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from app.setup.cli import setup_command
+
+    return setup_command(
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        github_url=args.github_url,
+        org=args.org,
+        name=args.name,
+        force=args.force,
+    )
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -377,8 +377,28 @@ async def _serve(
         await transport.shutdown()
 
 
-def serve(settings: Settings, *, host: str, port: int) -> int:
-    """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop)."""
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    public_url: str | None = None,
+    reload_settings: Callable[[], Settings] | None = None,
+) -> int:
+    """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop).
+
+    Without any App setting it first serves the setup page (``app.setup``) on the same address until the
+    App is registered, then reloads the settings (``reload_settings``: the environment and the new ``.env``)."""
+    if not settings.has_app_settings():
+        from app.setup.cli import set_up_for_serve
+
+        try:
+            registered = set_up_for_serve(settings, host=host, port=port, public_url=public_url)
+        except OSError:
+            return STARTUP_FAILED
+        if registered is None or reload_settings is None:
+            return 0
+        settings = reload_settings()
     settings.require_serve()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         """True when the Anthropic SDK has a key or token to send."""
         return any(s is not None and s.get_secret_value() for s in (self.anthropic_api_key, self.anthropic_auth_token))
 
+    def has_app_settings(self) -> bool:
+        """True when any GitHub App setting is present (none at all: ``archbot serve`` offers its setup page)."""
+        values = (self.github_app_id, self.github_private_key, self.github_private_key_path, self.github_webhook_secret)
+        return any(v is not None for v in values)
+
     def _missing_app_credentials(self) -> list[str]:
         missing = []
         if self.github_app_id is None:

@@ -59,11 +59,13 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import html
 import json
 import re
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +77,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from graphql import GraphQLError, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, build_schema, graphql_sync
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 DOCS = "https://docs.github.com/rest"
@@ -198,6 +200,40 @@ _CHECK_RUN_ID = GraphQLScalarType("GitHubCheckRunDatabaseId", serialize=int)
 
 
 FORBIDDEN_MESSAGE = "Resource not accessible by integration"
+MANIFEST_CONVERSION = re.compile(r"/app-manifests/(?P<code>[^/]+)/conversions")
+MANIFEST_KEYS = frozenset(
+    {
+        "name", "url", "hook_attributes", "redirect_url", "callback_urls", "setup_url", "description", "public",
+        "default_events", "default_permissions", "request_oauth_on_install", "setup_on_update",
+    }
+)  # fmt: skip
+# The events archbot may subscribe to and the permissions that cover each (GitHub refuses the others).
+MANIFEST_EVENTS: dict[str, tuple[str, ...]] = {
+    "pull_request": ("pull_requests",),
+    "pull_request_review": ("pull_requests",),
+    "pull_request_review_comment": ("pull_requests",),
+    "pull_request_review_thread": ("pull_requests",),
+    "issues": ("issues",),
+    "issue_comment": ("issues", "pull_requests"),
+    "check_run": ("checks",),
+    "check_suite": ("checks",),
+    "push": ("contents",),
+}
+
+
+@dataclass
+class ManifestApp:
+    """An App registered through the fake's "new App" page (``FakeGitHub.manifest_apps``)."""
+
+    id: int
+    slug: str
+    name: str
+    owner: str
+    html_url: str
+    pem: str
+    webhook_secret: str
+    client_secret: str
+    manifest: dict[str, Any]
 
 
 def _object_field(schema: GraphQLSchema, dotted: str) -> tuple[GraphQLObjectType, str]:
@@ -644,6 +680,10 @@ class FakeGitHub:
         self.add_token(ACTIONS_TOKEN)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._register_routes()
+        self.manifest_code_ttl = 3600.0  # GitHub: the manifest flow's code is valid for one hour, once
+        self._manifests: dict[str, dict[str, Any]] = {}  # "new App" pages shown, not yet confirmed
+        self._manifest_codes: dict[str, tuple[ManifestApp, float]] = {}
+        self.manifest_apps: list[ManifestApp] = []  # Apps registered from a manifest, in order
 
     # ------------------------------------------------------------------ setup API
 
@@ -1001,8 +1041,11 @@ class FakeGitHub:
         if method == "POST" and path == "/graphql":
             logged.graphql = _graphql_operation(raw)
             logged.graphql_document, logged.graphql_variables = _graphql_sent(raw)
-        if path == full_path and self.prefix and path != "/graphql":
-            response: Response = _error(404, "Not Found")  # outside the API prefix
+        web = self._web_page(request, method, full_path, raw)
+        if web is not None:
+            response: Response = web
+        elif path == full_path and self.prefix and path != "/graphql":
+            response = _error(404, "Not Found")  # outside the API prefix
         else:
             response = self._respond(request, method, path, raw, logged)
         logged.status = response.status_code
@@ -1049,6 +1092,8 @@ class FakeGitHub:
             if str(claims.get("iss")) != str(self.app_id):
                 raise _HTTPError(401, "'Issuer' claim ('iss') must be an Integer")
             return None, None, "app-jwt"
+        if MANIFEST_CONVERSION.fullmatch(path):
+            return None, None, "none"  # GitHub: the code is the only credential of this endpoint
         if not credential:
             raise _HTTPError(401, "Requires authentication")
         if credential in self._installation_tokens:
@@ -1158,6 +1203,7 @@ class FakeGitHub:
             ("GET", repo + r"/check-runs/(?P<id>\d+)", self._get_check_run),
             ("PATCH", repo + r"/check-runs/(?P<id>\d+)", self._patch_check_run),
             ("POST", r"/graphql", self._post_graphql),
+            ("POST", MANIFEST_CONVERSION.pattern, self._post_manifest_conversion),
         ]
         self._routes = [(m, re.compile(p), h) for m, p, h in table]
 
@@ -1867,6 +1913,122 @@ class FakeGitHub:
             f"Could not resolve to a node with the global id of '{thread_id}'", extensions={"type": "NOT_FOUND"}
         )
 
+    # ------------------------------------------------------------------ App manifest flow (web + API)
+
+    def become(self, created: ManifestApp) -> None:
+        """Act as the App registered from a manifest: its id, slug and key answer ``/app`` and tokens."""
+        with self._lock:
+            self.app_id, self.slug, self._private_key = created.id, created.slug, created.pem
+            self.bot = FakeActor(
+                f"{created.slug}[bot]",
+                "Bot",
+                100_000 + created.id,
+                {"id": created.id, "slug": created.slug, "name": created.name},
+            )
+
+    def _web_page(self, request: Request, method: str, full_path: str, raw: bytes) -> Response | None:
+        """GitHub's web pages of the manifest flow (outside the API prefix); None for any other path."""
+        new_app = re.fullmatch(r"(?:/organizations/(?P<org>[A-Za-z0-9-]+))?/settings/apps/new", full_path)
+        if new_app and method == "GET":
+            return _html(200, "Register new GitHub App", "<p id='no-manifest'>No manifest: fill in the form.</p>")
+        if new_app and method == "POST":
+            return self._new_app_from_manifest(request, raw, new_app.group("org"))
+        if full_path == "/settings/apps/new/confirm" and method == "POST":
+            return self._confirm_new_app(request, raw)
+        install = re.fullmatch(r"/apps/(?P<slug>[a-z0-9-]+)/installations/new", full_path)
+        if install and method == "GET":
+            known = any(a.slug == install.group("slug") for a in self.manifest_apps)
+            if not known:
+                return _html(404, "Not Found", "<p>No such App.</p>")
+            return _html(200, "Install App", f"<p id='install-page'>Install {install.group('slug')}</p>")
+        return None
+
+    def _new_app_from_manifest(self, request: Request, raw: bytes, org: str | None) -> Response:
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+            return _html(422, "Invalid GitHub App configuration", "<p class='error'>Error: no manifest form</p>")
+        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"))
+        texts = form.get("manifest", [])
+        try:
+            if len(texts) != 1:
+                raise ValueError("the form needs exactly one manifest field")
+            document = json.loads(texts[0])
+            _check_manifest(document)
+        except ValueError as exc:
+            message = html.escape(str(exc))
+            return _html(422, "Invalid GitHub App configuration", f"<p class='error'>Error: {message}</p>")
+        token = hashlib.sha256(raw + str(self._next_id()).encode()).hexdigest()[:32]
+        self._manifests[token] = {
+            "manifest": document,
+            "state": request.query_params.get("state"),
+            "org": org,
+        }
+        name = html.escape(str(document.get("name") or ""), quote=True)
+        body = (
+            "<form id='create-app' method='post' action='/settings/apps/new/confirm'>"
+            f"<input type='hidden' name='token' value='{token}'>"
+            f"<label>GitHub App name <input id='app-name' name='name' value='{name}'></label>"
+            "<button id='create' type='submit'>Create GitHub App</button></form>"
+        )
+        return _html(200, "Create GitHub App", body)
+
+    def _confirm_new_app(self, request: Request, raw: bytes) -> Response:
+        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"))
+        pending = self._manifests.pop((form.get("token") or [""])[0], None)
+        name = (form.get("name") or [""])[0].strip()
+        if pending is None:
+            return _html(422, "Invalid GitHub App configuration", "<p class='error'>Error: expired form</p>")
+        if not name or any(a.name.lower() == name.lower() for a in self.manifest_apps):
+            return _html(422, "Invalid GitHub App configuration", "<p class='error'>Error: Name is already in use</p>")
+        document = pending["manifest"]
+        app_id = 900_000 + len(self.manifest_apps) + 1
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        web = f"{request.url.scheme}://{request.url.netloc}"
+        created = ManifestApp(
+            id=app_id,
+            slug=slug,
+            name=name,
+            owner=pending["org"] or "octocat",
+            html_url=f"{web}/apps/{slug}",
+            pem=app_private_key(),
+            webhook_secret=hashlib.sha256(f"secret{app_id}{time.time_ns()}".encode()).hexdigest(),
+            client_secret=hashlib.sha256(f"client{app_id}{time.time_ns()}".encode()).hexdigest(),
+            manifest=document,
+        )
+        self.manifest_apps.append(created)
+        code = hashlib.sha256(f"code{app_id}{time.time_ns()}".encode()).hexdigest()[:20]
+        self._manifest_codes[code] = (created, self.clock() + self.manifest_code_ttl)
+        query = {"code": code} | ({"state": pending["state"]} if pending["state"] is not None else {})
+        location = f"{document['redirect_url']}?{urllib.parse.urlencode(query)}"
+        return Response(status_code=302, headers={"location": location})
+
+    def _post_manifest_conversion(self, req: _Req, p: dict[str, str]) -> Response:
+        entry = self._manifest_codes.pop(p["code"], None)  # once: a replayed code is unknown
+        if entry is None or self.clock() >= entry[1]:
+            raise _HTTPError(404, "Not Found")
+        created = entry[0]
+        document = created.manifest
+        return JSONResponse(
+            {
+                "id": created.id,
+                "slug": created.slug,
+                "node_id": f"A_{created.id}",
+                "name": created.name,
+                "owner": {"login": created.owner, "id": _stable_id(created.owner), "type": "User"},
+                "description": document.get("description"),
+                "external_url": document["url"],
+                "html_url": created.html_url,
+                "created_at": _now_iso(),
+                "updated_at": _now_iso(),
+                "permissions": document.get("default_permissions") or {},
+                "events": document.get("default_events") or [],
+                "client_id": f"Iv1.{created.id:016x}",
+                "client_secret": created.client_secret,
+                "webhook_secret": created.webhook_secret,
+                "pem": created.pem,
+            },
+            201,
+        )
+
 
 # --------------------------------------------------------------------------- module helpers
 
@@ -2033,6 +2195,42 @@ def _graphql_operation(raw: bytes) -> str | None:
     return f"{match.group(1)} {match.group(2)}".strip()
 
 
+def _html(status: int, title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>{body}", status
+    )
+
+
+def _check_manifest(document: Any) -> None:
+    """GitHub's checks of a manifest that archbot could get wrong (ValueError: GitHub's message)."""
+    if not isinstance(document, dict):
+        raise ValueError("The configuration does not appear to be a valid GitHub App manifest.")
+    unknown = set(document) - MANIFEST_KEYS
+    if unknown:
+        raise ValueError(f"Unknown manifest keys: {', '.join(sorted(unknown))}")
+    if not isinstance(document.get("url"), str) or not document["url"].startswith(("http://", "https://")):
+        raise ValueError("Url is not a valid URL")
+    hook = document.get("hook_attributes")
+    if hook is not None and (
+        not isinstance(hook, dict) or not str(hook.get("url", "")).startswith(("http://", "https://"))
+    ):
+        raise ValueError("Hook url is not a valid URL")
+    if not isinstance(document.get("redirect_url"), str) or not document["redirect_url"].startswith(
+        ("http://", "https://")
+    ):
+        raise ValueError("Redirect url is not a valid URL")
+    permissions = document.get("default_permissions") or {}
+    if not isinstance(permissions, dict) or any(v not in ("read", "write") for v in permissions.values()):
+        raise ValueError("Default permissions are invalid")
+    events = document.get("default_events") or []
+    unsupported = [e for e in events if e in ("installation", "installation_repositories") or e not in MANIFEST_EVENTS]
+    if unsupported:
+        raise ValueError(f"Default events unsupported: {' and '.join(unsupported)}")
+    uncovered = [e for e in events if not any(p in permissions for p in MANIFEST_EVENTS[e])]
+    if uncovered:
+        raise ValueError(f"Default events are not supported by permissions: {' and '.join(uncovered)}")
+
+
 @contextlib.contextmanager
 def serve_fake(fake: FakeGitHub, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``fake`` with uvicorn on a free port in a background thread; yields the API base URL
@@ -2062,6 +2260,7 @@ __all__ = [
     "ACTIONS_TOKEN",
     "FakeGitHub",
     "LoggedRequest",
+    "ManifestApp",
     "app_private_key",
     "parse_diff",
     "serve_fake",

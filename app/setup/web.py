@@ -4,6 +4,7 @@ JavaScript, a strict Content-Security-Policy; no page shows a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -166,7 +167,9 @@ def create_setup_app(config: SetupConfig) -> FastAPI:  # noqa: PLR0915 - the rou
             log.warning("setup.conversion_failed", problem=exc.problem)
             return problem(_STATUS[exc.problem], _TITLES[exc.problem], str(exc))
         try:
-            written = write_credentials(config.env_path, new_app, api_url=config.target.api_url, force=config.force)
+            written = await asyncio.to_thread(
+                write_credentials, config.env_path, new_app, api_url=config.target.api_url, force=config.force
+            )
         except EnvFileError as exc:
             log.error("setup.write_failed", error=str(exc))
             return problem(500, "The settings could not be written", str(exc))

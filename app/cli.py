@@ -109,7 +109,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "serve",
         help="run the GitHub App: webhook receiver + worker",
         description="Run the GitHub App: POST /webhook, GET /healthz /readyz /metrics, and the worker. Needs "
-        "GITHUB_APP_ID, GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET.",
+        "GITHUB_APP_ID, GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET, from the "
+        "environment or ./.env; with none of them it serves the setup page of `archbot setup` at GET / first.",
         formatter_class=_Formatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")

@@ -44,6 +44,15 @@ App authors are ``Bot`` with logins without ``[bot]``, connections need ``first`
 has no ``fullDatabaseId`` and answers with the whole id as GitHub does; ``Commit.checkSuites``
 gives one suite per App that created check runs on the commit (``fake.check_runs``).
 
+The App manifest flow (web pages outside the API prefix, as on GitHub Enterprise Server): POST
+``/settings/apps/new`` (or ``/organizations/<org>/settings/apps/new``) with the form field ``manifest``
+shows form#create-app (input#app-name, button#create), refusing what GitHub refuses (``installation``
+in ``default_events``, events no permission covers); confirming redirects to the manifest's
+``redirect_url`` with ``code`` and ``state``; ``POST /app-manifests/<code>/conversions`` (no auth) answers
+201 once per code within ``manifest_code_ttl`` (one hour on ``clock``), else 404; the Apps are in
+``fake.manifest_apps``; ``fake.become(app)`` makes the fake answer as that App (``GET /app``, tokens);
+``GET /apps/<slug>/installations/new`` is its install page.
+
 An older or more restricted GitHub: ``FakeGitHub(schema_without=["Commit.checkSuites"])`` serves a
 schema without that field (an older GitHub Enterprise Server: ``undefinedField``), and
 ``schema_forbidden=["Commit.checkSuites"]`` answers it with ``null`` and a ``FORBIDDEN`` error

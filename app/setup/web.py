@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader
 from starlette.background import BackgroundTask
+from structlog.typing import FilteringBoundLogger
 
 from app import __version__
 from app.setup.conversion import ConversionError, NewApp, convert
@@ -89,7 +90,7 @@ def _security_headers(github_url: str) -> dict[str, str]:
     }
 
 
-def create_setup_app(config: SetupConfig) -> FastAPI:  # noqa: PLR0915 - the routes share one closure
+def create_setup_app(config: SetupConfig) -> FastAPI:
     """Build the setup app around ``config`` (no globals; the state store lives in the config)."""
     app = FastAPI(title="archbot setup", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Environment(loader=PackageLoader("app.setup", "templates"), autoescape=True)
@@ -104,19 +105,8 @@ def create_setup_app(config: SetupConfig) -> FastAPI:  # noqa: PLR0915 - the rou
     def problem(status: int, title: str, message: str) -> HTMLResponse:
         return page("problem.html", status, title=title, message=message)
 
-    def origin(request: Request) -> str | None:
-        """Where the browser reached this page, if it is a host archbot expects (a rebinding DNS name is not)."""
-        host = request.headers.get("host", "")
-        name = urlsplit(f"//{host}").hostname
-        if name is None or name not in config.allowed_hosts():
-            return None
-        public = config.target.public_url
-        if public and urlsplit(public).netloc == host:
-            return public
-        return f"{request.url.scheme}://{host}"
-
     async def setup_page(request: Request) -> Response:
-        base = origin(request)
+        base = _origin(config, request)
         if base is None:
             return problem(400, "Open this page on its own address", _wrong_host(config))
         values: dict[str, Any] = {
@@ -161,18 +151,10 @@ def create_setup_app(config: SetupConfig) -> FastAPI:  # noqa: PLR0915 - the rou
         if blocked:  # before the code is spent: it works only once
             log.warning("setup.callback_refused", reason="env_file")
             return problem(409, "Settings exist already", blocked)
-        try:
-            new_app = await convert(config.target.api_url, code, transport=config.transport)
-        except ConversionError as exc:
-            log.warning("setup.conversion_failed", problem=exc.problem)
-            return problem(_STATUS[exc.problem], _TITLES[exc.problem], str(exc))
-        try:
-            written = await asyncio.to_thread(
-                write_credentials, config.env_path, new_app, api_url=config.target.api_url, force=config.force
-            )
-        except EnvFileError as exc:
-            log.error("setup.write_failed", error=str(exc))
-            return problem(500, "The settings could not be written", str(exc))
+        outcome = await _register(config, code, log)
+        if isinstance(outcome, _Problem):
+            return problem(*outcome)
+        new_app, written = outcome
         log.info("setup.app_registered", app_id=new_app.id, slug=new_app.slug, env_file=str(written.env_path))
         response = page(
             "done.html",
@@ -204,6 +186,41 @@ def create_setup_app(config: SetupConfig) -> FastAPI:  # noqa: PLR0915 - the rou
     app.add_api_route("/setup/style.css", stylesheet, methods=["GET"])
     app.add_api_route("/webhook", webhook_before_setup, methods=["POST"])
     return app
+
+
+def _origin(config: SetupConfig, request: Request) -> str | None:
+    """Where the browser reached the page, if it is a host archbot expects (a rebinding DNS name is not)."""
+    host = request.headers.get("host", "")
+    name = urlsplit(f"//{host}").hostname
+    if name is None or name not in config.allowed_hosts():
+        return None
+    public = config.target.public_url
+    if public and urlsplit(public).netloc == host:
+        return public
+    return f"{request.url.scheme}://{host}"
+
+
+class _Problem(NamedTuple):
+    status: int
+    title: str
+    message: str
+
+
+async def _register(config: SetupConfig, code: str, log: FilteringBoundLogger) -> tuple[NewApp, Written] | _Problem:
+    """Exchange the code and write the credentials; or the problem page's status, title and message."""
+    try:
+        new_app = await convert(config.target.api_url, code, transport=config.transport)
+    except ConversionError as exc:
+        log.warning("setup.conversion_failed", problem=exc.problem)
+        return _Problem(_STATUS[exc.problem], _TITLES[exc.problem], str(exc))
+    try:
+        written = await asyncio.to_thread(
+            write_credentials, config.env_path, new_app, api_url=config.target.api_url, force=config.force
+        )
+    except EnvFileError as exc:
+        log.error("setup.write_failed", error=str(exc))
+        return _Problem(500, "The settings could not be written", str(exc))
+    return new_app, written
 
 
 async def _notify(callback: Callable[[Registration], Awaitable[None] | None], registration: Registration) -> None:

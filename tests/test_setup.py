@@ -22,6 +22,8 @@ import pytest
 from dotenv import dotenv_values
 
 from app.settings import load_settings
+from app.setup.conversion import NewApp
+from app.setup.envfile import EnvFileError, write_credentials
 from app.setup.manifest import EVENTS, PERMISSIONS, build_target
 from app.setup.states import StateStore
 from app.setup.web import STATE_COOKIE, SetupConfig, create_setup_app
@@ -333,3 +335,23 @@ def test_no_secret_pattern_in_templates() -> None:
     root = Path(__file__).resolve().parent.parent / "app" / "setup" / "templates"
     for template in root.glob("*.html"):
         assert not re.search(r"\{\{[^}]*(pem|secret|code)[^}]*\}\}", template.read_text()), template
+
+
+def _new_app(secret: str) -> NewApp:
+    return NewApp.model_validate(
+        {"id": 5, "slug": "archbot", "name": "archbot", "html_url": "https://github.com/apps/archbot", "pem": "PEM\n",
+         "webhook_secret": secret}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("secret", ["a\"b\\c'd e#f", "x\ny", "plain$HOME"])
+def test_env_values_read_back_exactly(tmp_path: Path, secret: str) -> None:
+    written = write_credentials(tmp_path / ".env", _new_app(secret), api_url="https://api.github.com", force=False)
+    values = dotenv_values(written.env_path)
+    assert values["GITHUB_WEBHOOK_SECRET"] == secret and "GITHUB_API_URL" not in values
+
+
+def test_a_value_dotenv_would_expand_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    with pytest.raises(EnvFileError, match="expand"):
+        write_credentials(tmp_path / ".env", _new_app("a${HOME}"), api_url="https://api.github.com", force=False)
+    assert list(tmp_path.iterdir()) == []

@@ -111,7 +111,10 @@ def _kept_lines(env_path: Path) -> str:
 
 
 def _quote(value: str) -> str:
-    """A double-quoted dotenv value (python-dotenv decodes these escapes)."""
+    """A double-quoted dotenv value (python-dotenv decodes these escapes). python-dotenv expands ``${NAME}``
+    in every value, quoted or not, and has no escape for it: such a value is refused, not mangled."""
+    if "${" in value:
+        raise EnvFileError("a value to write contains '${', which .env would expand; write the settings by hand")
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return f'"{escaped}"'
 

@@ -113,6 +113,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="on PostgreSQL, also run jobs in this process (by default it only receives; run `archbot worker`)",
+    )
 
     worker = sub.add_parser(
         "worker",
@@ -280,7 +285,7 @@ def _rules(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.serve import serve
 
-    return serve(settings, host=args.host, port=args.port)
+    return serve(settings, host=args.host, port=args.port, with_worker=bool(args.with_worker))
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

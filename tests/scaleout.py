@@ -257,6 +257,7 @@ def migrate(db_url: str) -> None:
     env |= {"PYTHONPATH": str(ROOT), "ARCHBOT_DATABASE_URL": db_url}
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "db", "migrate"],
+        check=False,
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -19,7 +19,10 @@ leased again after ``--lease`` seconds (``ARCHBOT_WORKER_LEASE_SECONDS``).
 Reported: wall time from the first delivery until every job is finished, throughput (jobs/s, and reviews
 posted/s: the model-bound part), jobs by final state, superseded in the queue vs at run time, lost
 (a push without its job, a delivery id not recorded, or a PR without a review of its latest head) and
-duplicates (a second review on a PR). Exit code 0 when nothing is lost or duplicated, 1 otherwise.
+duplicates (a second review on a PR). Also the GitHub writes and the floor that write pacing sets on the
+wall time: archbot keeps >= 1.05 s between writes per installation *per process* (``app.github.pacing``),
+and every PR here is in one installation, so the workers, not the queue, are the limit. Exit code 0 when
+nothing is lost or duplicated, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         killed_job = next((j for j in result.jobs if j[0] == killed), None)
         problems = result.problems()
         reviews = sum(len(r) for r in result.reviews.values())
+        writes = sum(1 for r in w.fake.calls() if r.method != "GET" and r.path != "/graphql")
         report = {
             "deliveries": len(deliveries),
             "delivery_ids": result.delivery_ids,
@@ -115,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             "reviews_posted": reviews,
             "reviews_per_s": round(reviews / seconds, 2),
             "model_calls": len(w.model.calls("submit_review")),
+            "github_writes": writes,
+            # archbot paces writes per installation per process (>= 1.05 s apart): this is the floor it sets
+            "write_pacing_floor_s": round(writes * 1.05 / max(args.workers, 1), 1),
             "states": result.states(),
             "superseded_in_queue": result.superseded_queued(),
             "superseded_at_run_time": result.superseded_running(),

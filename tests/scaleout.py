@@ -141,10 +141,9 @@ class World:
         self.receivers.append((proc, url))
         return url
 
-    def start_worker(self, concurrency: int) -> Proc:
-        proc = Proc(
-            ["worker", "--concurrency", str(concurrency)], self.env, self.workdir, f"worker-{len(self.workers)}"
-        )
+    def start_worker(self, concurrency: int, **env: str) -> Proc:
+        name = f"worker-{len(self.workers)}"
+        proc = Proc(["worker", "--concurrency", str(concurrency)], self.env | env, self.workdir, name)
         self.workers.append(proc)
         return proc
 

@@ -8,6 +8,7 @@ version with figures."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,34 @@ def test_receivers_and_workers_on_one_database_survive_a_sigkill(scaled: World) 
     # the survivors stop gracefully on SIGTERM
     for proc in survivors:
         assert proc.stop() == 0, proc.stderr()[-2000:]
+
+
+def test_receivers_only_receive_and_a_stopping_worker_hands_back_or_finishes(tmp_path: Path) -> None:
+    with fresh_database() as url, world(url, tmp_path, prs=1, final_push=1, model_latency=3.0, lease_seconds=30) as w:
+        w.start_receiver()
+        w.wait_ready()
+        [delivery] = plan(1, 1, 0, seed=1)
+        assert w.send([delivery]) == [202]
+        key = f"review_pr:{REPO}#1@{head(1, 1)}:incr"
+
+        def state() -> tuple[str, int]:
+            [(status, attempts)] = [(s, a) for k, s, a, _, _ in w.jobs() if k == key]
+            return status, attempts
+
+        time.sleep(1.5)
+        assert state() == ("todo", 0), "archbot serve on PostgreSQL only receives (no --with-worker)"
+        assert "worker.started" not in w.receivers[0][0].stderr()
+
+        # SIGTERM with no grace: the running job is handed back (queued again, the attempt not counted)
+        first = w.start_worker(1, ARCHBOT_WORKER_SHUTDOWN_GRACE="0")
+        w.wait(lambda: bool(w.running_on(first)), 60.0, "the first worker running the review")
+        assert first.stop() == 0, first.stderr()[-2000:]
+        assert state() == ("todo", 0)
+        assert "job.released" in first.stderr()
+
+        # SIGTERM with a grace covering the review: the running job finishes, then the worker exits
+        second = w.start_worker(1, ARCHBOT_WORKER_SHUTDOWN_GRACE="60")
+        w.wait(lambda: bool(w.running_on(second)), 60.0, "the second worker running the review")
+        assert second.stop() == 0, second.stderr()[-2000:]
+        assert state() == ("succeeded", 1)
+        assert [r.commit_id for r in w.fake.reviews(REPO, 1)] == [head(1, 1)]

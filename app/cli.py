@@ -121,6 +121,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="where GitHub reaches this server; without App credentials `serve` offers the setup page "
         "(see `archbot setup`), whose App gets URL/webhook as its webhook URL",
     )
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="on PostgreSQL, also run jobs in this process (by default it only receives; run `archbot worker`)",
+    )
 
     setup = sub.add_parser(
         "setup",
@@ -329,6 +334,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         public_url=args.public_url,
+        with_worker=bool(args.with_worker),
         reload_settings=lambda: load_settings(_env_file=ENV_FILE),
     )
 

@@ -5,11 +5,12 @@ Start-up is checked before the server listens, and every failure there is one cl
 - a missing setting names the variable (serve: App id, key, webhook secret; worker: App id and key);
 - a private key that does not load (cryptography) says "cannot read the private key (<variable>)",
   exit 2, before any request;
-- a bad ``ARCHBOT_DATABASE_URL`` (not ``sqlite:///<path>``) is a settings error (exit 2);
+- a bad ``ARCHBOT_DATABASE_URL`` (not ``sqlite:///<path>`` or ``postgresql://…``) is a settings error (exit 2);
 - a store that cannot be opened (unwritable directory, not a database) exits 1;
 - ``GET /app`` failing (wrong key or App id, GitHub unreachable) exits 1.
 
-Then uvicorn serves the webhook receiver; its lifespan runs the worker and an hourly prune of the store
+Then uvicorn serves the webhook receiver; its lifespan runs the worker (on PostgreSQL only with
+``--with-worker``: receivers and ``archbot worker`` processes scale apart) and an hourly prune of the store
 (finished jobs and delivery records older than ``JOB_RETENTION``, usage rows past the ledger's window).
 SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
 ``ARCHBOT_WORKER_SHUTDOWN_GRACE`` seconds, default 15, then are cancelled and their leases released),
@@ -43,14 +44,16 @@ from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.handlers import build_router
 from app.metrics import Metrics
+from app.pg_url import is_postgres_url, redacted
 from app.pipeline.deps import Deps
 from app.pipeline.model_provider import build_model_provider
 from app.pipeline.runner import JobRunner
 from app.queue import owner
+from app.queue.base import JobQueue
 from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
 from app.sample_deliveries import NO_COMMIT, PING, pull_request_opened
 from app.settings import Settings, SettingsError
-from app.usage import SQLiteUsageLedger
+from app.usage import SQLiteUsageLedger, UsageLedger
 from app.webhooks import sign
 from app.worker import Worker
 
@@ -89,9 +92,15 @@ def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | Non
     )
 
 
-def build_stores(settings: Settings) -> tuple[SQLiteJobQueue, SQLiteUsageLedger]:
-    """The job queue and the usage ledger on ``ARCHBOT_DATABASE_URL`` (no I/O yet)."""
+def build_stores(settings: Settings, *, listen: bool = False) -> tuple[JobQueue, UsageLedger]:
+    """The job queue and the usage ledger on ``ARCHBOT_DATABASE_URL`` (no I/O yet). On PostgreSQL a process
+    that runs jobs ``listen``s for other processes' new jobs (``LISTEN/NOTIFY``)."""
     url = settings.archbot_database_url
+    if is_postgres_url(url):
+        from app.pg_usage import PostgresUsageLedger
+        from app.queue.postgres import PostgresJobQueue
+
+        return PostgresJobQueue(url, listen=listen), PostgresUsageLedger(url)
     try:
         sqlite_path_from_url(url)
     except ValueError as exc:
@@ -99,13 +108,35 @@ def build_stores(settings: Settings) -> tuple[SQLiteJobQueue, SQLiteUsageLedger]
     return SQLiteJobQueue(url), SQLiteUsageLedger(url)
 
 
-async def open_stores(queue: SQLiteJobQueue, ledger: SQLiteUsageLedger) -> None:
-    """Open the store now so a bad file fails start-up, not the first webhook."""
+async def open_stores(queue: JobQueue, ledger: UsageLedger) -> None:
+    """Open the store now so a bad file (or an unreachable or unmigrated database) fails start-up, not the
+    first webhook."""
+    if not isinstance(queue, SQLiteJobQueue):
+        await _open_postgres(queue, ledger)
+        return
+    try:
+        await queue.open()
+        await ledger.open()  # type: ignore[attr-defined]  # both backends' ledgers have open()
+    except (sqlite3.Error, OSError) as exc:
+        where = sqlite_path_from_url(queue.url)
+        raise StartupError(f"cannot open the store {where} (ARCHBOT_DATABASE_URL): {_one_line(exc)}") from None
+
+
+async def _open_postgres(queue: JobQueue, ledger: UsageLedger) -> None:
+    import psycopg
+    import psycopg_pool
+
+    from app.pg_schema import SchemaError
+    from app.pg_usage import PostgresUsageLedger
+    from app.queue.postgres import PostgresJobQueue
+
+    if not isinstance(queue, PostgresJobQueue) or not isinstance(ledger, PostgresUsageLedger):
+        raise TypeError("open_stores: unknown store backends")
     try:
         await queue.open()
         await ledger.open()
-    except (sqlite3.Error, OSError) as exc:
-        where = sqlite_path_from_url(queue.url)
+    except (psycopg.Error, psycopg_pool.PoolTimeout, OSError, SchemaError) as exc:
+        where = redacted(queue.url)
         raise StartupError(f"cannot open the store {where} (ARCHBOT_DATABASE_URL): {_one_line(exc)}") from None
 
 
@@ -133,7 +164,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def prune_once(
-    queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, *, now: float, retention: float = JOB_RETENTION
+    queue: JobQueue, ledger: UsageLedger, *, now: float, retention: float = JOB_RETENTION
 ) -> tuple[int, int]:
     """Delete finished jobs and delivery records older than ``retention`` and usage rows past the ledger's
     window; returns (queue rows, ledger rows) deleted."""
@@ -143,8 +174,8 @@ async def prune_once(
 
 
 async def prune_forever(
-    queue: SQLiteJobQueue,
-    ledger: SQLiteUsageLedger,
+    queue: JobQueue,
+    ledger: UsageLedger,
     *,
     interval: float = PRUNE_INTERVAL,
     first_delay: float = PRUNE_FIRST_DELAY,
@@ -191,9 +222,26 @@ async def reclaim_forever(
 
 @contextlib.asynccontextmanager
 async def background(
-    queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, deps: Deps, *, prune_interval: float, prune_first_delay: float
-) -> AsyncIterator[Worker]:
-    """Run the worker and the prune loop for the duration of the block; stop both gracefully on exit."""
+    queue: JobQueue,
+    ledger: UsageLedger,
+    deps: Deps,
+    *,
+    prune_interval: float,
+    prune_first_delay: float,
+    run_worker: bool = True,
+) -> AsyncIterator[Worker | None]:
+    """Run the worker and the prune loop for the duration of the block; stop both gracefully on exit.
+    ``run_worker=False`` (a PostgreSQL receiver): only the prune loop."""
+    if not run_worker:
+        prune = asyncio.create_task(
+            prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
+        )
+        try:
+            yield None
+        finally:
+            prune.cancel()
+            await asyncio.gather(prune, return_exceptions=True)
+        return
     settings = deps.settings
     runner = JobRunner(deps)
     worker = Worker(
@@ -202,11 +250,14 @@ async def background(
         concurrency=settings.archbot_worker_concurrency,
         on_give_up=runner.give_up,
         shutdown_grace=settings.archbot_worker_shutdown_grace,
+        lease_seconds=settings.archbot_worker_lease_seconds,
     )
     stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")
     is_dead = owner.dead_holder_check()
-    await reclaim_dead_leases(queue, is_dead, log)  # a crashed predecessor's jobs run now, not after their lease
+    local = queue if isinstance(queue, SQLiteJobQueue) else None  # PostgreSQL: leases expire (other hosts)
+    if local is not None:
+        await reclaim_dead_leases(local, is_dead, log)  # a crashed predecessor's jobs run now, not after their lease
     worker_task = asyncio.create_task(worker.run(stop), name="archbot-worker")
 
     def worker_ended(task: asyncio.Task[None]) -> None:
@@ -220,7 +271,9 @@ async def background(
     prune_task = asyncio.create_task(
         prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
     )
-    reclaim_task = asyncio.create_task(reclaim_forever(queue, is_dead, log), name="archbot-reclaim")
+    reclaim_task = asyncio.create_task(
+        reclaim_forever(local, is_dead, log) if local is not None else asyncio.sleep(0), name="archbot-reclaim"
+    )
     deps.metrics.worker_up.set(1)
     try:
         yield worker
@@ -240,13 +293,14 @@ async def background(
 def build_web_app(
     settings: Settings,
     *,
-    queue: SQLiteJobQueue,
-    ledger: SQLiteUsageLedger,
+    queue: JobQueue,
+    ledger: UsageLedger,
     factory: GitHubFactory,
     identity: AppIdentity,
     metrics: Metrics,
     prune_interval: float = PRUNE_INTERVAL,
     prune_first_delay: float = PRUNE_FIRST_DELAY,
+    run_worker: bool = True,
 ) -> FastAPI:
     """The App server: the webhook receiver plus, in its lifespan, the worker and the prune loop.
 
@@ -264,7 +318,14 @@ def build_web_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with background(queue, ledger, deps, prune_interval=prune_interval, prune_first_delay=prune_first_delay):
+        async with background(
+            queue,
+            ledger,
+            deps,
+            prune_interval=prune_interval,
+            prune_first_delay=prune_first_delay,
+            run_worker=run_worker,
+        ):
             yield
 
     return create_app(
@@ -323,14 +384,15 @@ class _StopSignals:
 
 async def _serve(
     settings: Settings,
-    queue: SQLiteJobQueue,
-    ledger: SQLiteUsageLedger,
+    queue: JobQueue,
+    ledger: UsageLedger,
     factory: GitHubFactory,
     *,
     host: str,
     port: int,
     signals: _StopSignals,
     transport: SharedTransport,
+    run_worker: bool = True,
 ) -> int:
     import uvicorn  # only the serving process loads the web server
 
@@ -345,7 +407,15 @@ async def _serve(
                 return 0  # stopped during start-up
             raise
         log.info("app_identified", app_id=identity.app_id, slug=identity.slug, bot_login=identity.bot_login)
-        app = build_web_app(settings, queue=queue, ledger=ledger, factory=factory, identity=identity, metrics=Metrics())
+        app = build_web_app(
+            settings,
+            queue=queue,
+            ledger=ledger,
+            factory=factory,
+            identity=identity,
+            metrics=Metrics(),
+            run_worker=run_worker,
+        )
         config = uvicorn.Config(
             app,
             host=host,
@@ -383,9 +453,11 @@ def serve(
     host: str,
     port: int,
     public_url: str | None = None,
+    with_worker: bool = False,
     reload_settings: Callable[[], Settings] | None = None,
 ) -> int:
-    """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop).
+    """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop). On SQLite it runs
+    the worker too; on PostgreSQL only with ``with_worker`` (else ``archbot worker`` processes run jobs).
 
     Without any App setting it first serves the setup page (``app.setup``) on the same address until the
     App is registered, then reloads the settings (``reload_settings``: the environment and the new ``.env``)."""
@@ -400,14 +472,25 @@ def serve(
             return 0
         settings = reload_settings()
     settings.require_serve()
-    queue, ledger = build_stores(settings)
+    run_worker = with_worker or not is_postgres_url(settings.archbot_database_url)
+    queue, ledger = build_stores(settings, listen=run_worker)
     transport = SharedTransport()
     factory = github_factory(settings, transport)
     signals = _StopSignals()
     with signals.installed():
         try:
             return asyncio.run(
-                _serve(settings, queue, ledger, factory, host=host, port=port, signals=signals, transport=transport)
+                _serve(
+                    settings,
+                    queue,
+                    ledger,
+                    factory,
+                    host=host,
+                    port=port,
+                    signals=signals,
+                    transport=transport,
+                    run_worker=run_worker,
+                )
             )
         except StartupError as exc:
             sys.stderr.write(f"archbot: {exc}\n")
@@ -418,7 +501,7 @@ async def run_worker_only(settings: Settings) -> int:
     """A worker without the receiver (a second process on the same store): it needs the App's
     credentials, never the webhook secret."""
     settings.require_app_credentials()
-    queue, ledger = build_stores(settings)
+    queue, ledger = build_stores(settings, listen=True)
     transport = SharedTransport()
     factory = github_factory(settings, transport)
     stop = asyncio.Event()

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # seconds a stopping worker lets running jobs finish before it hands them back (re-queued, the
     # attempt not counted); the 15 s default fits a 30 s container stop, Kubernetes workers set more
     archbot_worker_shutdown_grace: float = Field(default=15.0, ge=0, le=3600)
+    # seconds a job's lease lasts without a heartbeat (sent every third of it): after a worker dies
+    # (SIGKILL, a lost node) its running job is leased again by another worker this long after its last beat
+    archbot_worker_lease_seconds: float = Field(default=300.0, ge=1, le=3600)
     archbot_log_level: str = "INFO"
     archbot_log_format: Literal["json", "console"] | None = None  # unset: console on a terminal, else json
     archbot_github_timeout: float = Field(default=10.0, gt=0)

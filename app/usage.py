@@ -60,7 +60,7 @@ def utc_day(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).date().isoformat()
 
 
-def _checked_key(what: str, value: str) -> str:
+def checked_key(what: str, value: str) -> str:
     if not value:
         raise ValueError(f"empty {what}")
     if len(value) > MAX_KEY_CHARS:
@@ -162,7 +162,7 @@ class SQLiteUsageLedger:
 
     async def add_tokens(self, scope: str, tokens: int) -> None:
         """Add ``tokens`` to ``scope``'s total for today (UTC); 0 is a no-op, a negative count an error."""
-        _checked_key("scope", scope)
+        checked_key("scope", scope)
         if tokens < 0:
             raise ValueError("tokens must not be negative")
         if tokens == 0:
@@ -182,13 +182,13 @@ class SQLiteUsageLedger:
 
     async def tokens_today(self, scope: str) -> int:
         """Tokens spent by ``scope`` today (UTC, store clock)."""
-        _checked_key("scope", scope)
+        checked_key("scope", scope)
         today = utc_day(self._clock())
         return await self._call(self._tokens_sync, scope, today, today)
 
     async def tokens_since(self, scope: str, since: float) -> int:
         """Tokens spent by ``scope`` from ``since``'s UTC day through today (older days may be pruned)."""
-        _checked_key("scope", scope)
+        checked_key("scope", scope)
         return await self._call(self._tokens_sync, scope, utc_day(since), utc_day(self._clock()))
 
     # -- events ---------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class SQLiteUsageLedger:
 
     async def record(self, key: str) -> None:
         """Record one event under ``key`` now."""
-        _checked_key("key", key)
+        checked_key("key", key)
         await self._call(self._record_sync, key, self._clock())
 
     @staticmethod
@@ -213,7 +213,7 @@ class SQLiteUsageLedger:
 
     async def count_since(self, key: str, since: float) -> int:
         """Events recorded under ``key`` at or after ``since``."""
-        _checked_key("key", key)
+        checked_key("key", key)
         return await self._call(self._count_sync, key, since)
 
     def _try_record_sync(self, key: str, since: float, limit: int, now: float) -> bool:
@@ -226,7 +226,7 @@ class SQLiteUsageLedger:
 
     async def try_record(self, key: str, *, since: float, limit: int) -> bool:
         """Record an event under ``key`` unless ``limit`` events were recorded since ``since`` (atomic)."""
-        _checked_key("key", key)
+        checked_key("key", key)
         if limit <= 0:
             return False
         return await self._call(self._try_record_sync, key, since, limit, self._clock())
@@ -244,3 +244,15 @@ class SQLiteUsageLedger:
     async def prune(self) -> int:
         """Delete token rows of days before the retention window and events older than it."""
         return await self._call(self._prune_sync, self._clock())
+
+
+def open_ledger(url: str = DEFAULT_DATABASE_URL, *, clock: Callable[[], float] = time.time) -> UsageLedger:
+    """The ledger for ``ARCHBOT_DATABASE_URL``: the queue's SQLite file, or the same PostgreSQL database
+    (``app.pg_usage``; psycopg is imported only then). No I/O yet."""
+    from app.pg_url import is_postgres_url
+
+    if is_postgres_url(url):
+        from app.pg_usage import PostgresUsageLedger
+
+        return PostgresUsageLedger(url, clock=clock)
+    return SQLiteUsageLedger(url, clock=clock)

@@ -9,8 +9,10 @@ Start-up is checked before the server listens, and every failure there is one cl
 - a store that cannot be opened (unwritable directory, not a database) exits 1;
 - ``GET /app`` failing (wrong key or App id, GitHub unreachable) exits 1.
 
-Then uvicorn serves the webhook receiver; its lifespan runs the worker and an hourly prune of the store
-(finished jobs and delivery records older than ``JOB_RETENTION``, usage rows past the ledger's window).
+Before it listens, ``app.warmup`` does the work the first job would otherwise do on the event loop (githubkit's
+models), shortens the GIL switch interval and freezes the start-up heap. Then uvicorn serves the webhook
+receiver; its lifespan runs the worker and an hourly prune of the store (finished jobs and delivery records
+older than ``JOB_RETENTION``, usage rows past the ledger's window).
 SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
 ``ARCHBOT_WORKER_SHUTDOWN_GRACE`` seconds, default 15, then are cancelled and their leases released),
 closes the store and exits 0.
@@ -346,6 +348,9 @@ async def _serve(
             raise
         log.info("app_identified", app_id=identity.app_id, slug=identity.slug, bot_login=identity.bot_login)
         app = build_web_app(settings, queue=queue, ledger=ledger, factory=factory, identity=identity, metrics=Metrics())
+        from app.warmup import warm_up  # only the serving process
+
+        log.info("warmed_up", github_models=warm_up(factory.app_client()))
         config = uvicorn.Config(
             app,
             host=host,

@@ -812,8 +812,19 @@ async def _bench(
     if warmup:
         await run_load(warmup, host=host, port=port, rate=min(args.rate, 50.0), concurrency=args.concurrency)
     before = server_histogram((await http_get(host, port, "/metrics"))[1])
+    cpu_before = process_cpu(server)
     result = await run_load(deliveries, host=host, port=port, rate=args.rate, concurrency=args.concurrency)
+    cpu = None if cpu_before is None else (process_cpu(server) or 0.0) - cpu_before
     summary, ok = report(result, deliveries, args, db)
+    summary["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    summary["cpus"] = os.cpu_count()
+    print(f"machine        load average {summary['load_average']} on {summary['cpus']} CPUs (shared machine?)")
+    if cpu is not None:
+        summary["server_cpu_ms_per_delivery"] = round(cpu * 1000 / max(1, len(deliveries)), 2)
+        print(
+            f"server CPU     {cpu:.2f} s during the load, {summary['server_cpu_ms_per_delivery']} ms per delivery"
+            " (receiver and worker together)"
+        )
     if args.samples:
         write_samples(Path(args.samples), result)
     after = server_histogram((await http_get(host, port, "/metrics"))[1])
@@ -823,6 +834,17 @@ async def _bench(
     print(json.dumps(summary, sort_keys=True))
     print(f"target         p99 < {TARGET_P99_MS:.0f} ms, no errors, 0 lost: {'MET' if ok else 'NOT MET'}")
     return 0 if ok else 1
+
+
+def process_cpu(process: subprocess.Popen[bytes] | None) -> float | None:
+    """User + system CPU seconds of ``process`` so far (Linux ``/proc``), or None."""
+    if process is None:
+        return None
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _prs(args: argparse.Namespace, count: int) -> int:

@@ -48,6 +48,18 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32, width=100)
 
 
+# the values are app/serve.py's and app/settings.py's (tests/test_serve_limits.py checks they agree)
+SERVE_LIMITS = """\
+limits (slow or oversized clients cannot starve deliveries):
+  body size             25 MiB (ARCHBOT_MAX_BODY_BYTES): 413, a chunked body cut at the cap
+  body time             10 s for the whole body (ARCHBOT_BODY_TIMEOUT): 408
+  connections           1000 open connections + requests (ARCHBOT_MAX_CONNECTIONS): 503 beyond
+  keep-alive idle       5 s, then the connection is closed
+  request line+headers  64 KiB: 400 before the app runs
+  listen backlog        2048
+  store answer          0.8 s: 503 and nothing recorded (GitHub redelivers)"""
+
+
 def _review_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     review = sub.add_parser(
         "review",
@@ -111,6 +123,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         description="Run the GitHub App: POST /webhook, GET /healthz /readyz /metrics, and the worker. Needs "
         "GITHUB_APP_ID, GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET, from the "
         "environment or ./.env; with none of them it serves the setup page of `archbot setup` at GET / first.",
+        epilog=SERVE_LIMITS,
         formatter_class=_Formatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")

@@ -9,9 +9,11 @@ Start-up is checked before the server listens, and every failure there is one cl
 - a store that cannot be opened (unwritable directory, not a database) exits 1;
 - ``GET /app`` failing (wrong key or App id, GitHub unreachable) exits 1.
 
-Then uvicorn serves the webhook receiver; its lifespan runs the worker (on PostgreSQL only with
-``--with-worker``: receivers and ``archbot worker`` processes scale apart) and an hourly prune of the store
-(finished jobs and delivery records older than ``JOB_RETENTION``, usage rows past the ledger's window).
+Before it listens, ``app.warmup`` does the work the first job would otherwise do on the event loop (githubkit's
+models), shortens the GIL switch interval and freezes the start-up heap. Then uvicorn serves the webhook
+receiver; its lifespan runs the worker (on PostgreSQL only with ``--with-worker``: receivers and ``archbot
+worker`` processes scale apart) and an hourly prune of the store (finished jobs and delivery records older
+than ``JOB_RETENTION``, usage rows past the ledger's window).
 SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
 ``ARCHBOT_WORKER_SHUTDOWN_GRACE`` seconds, default 15, then are cancelled and their leases released),
 closes the store and exits 0.
@@ -416,6 +418,9 @@ async def _serve(
             metrics=Metrics(),
             run_worker=run_worker,
         )
+        from app.warmup import warm_up  # only the serving process
+
+        log.info("warmed_up", github_models=warm_up(factory.app_client()))
         config = uvicorn.Config(
             app,
             host=host,

@@ -4,6 +4,15 @@ Usage::
 
     python bench/webhook_load.py [--rate 200] [--seconds 10] [--prs 0] [--concurrency 64] [--samples F.csv]
     python bench/webhook_load.py --url http://127.0.0.1:8000/webhook --secret S [--db ./archbot.db]
+    python bench/webhook_load.py --reviews --prs 20 [--installations 10] [--github-latency 1] [--model-latency 3]
+
+``--reviews`` (issue 17) runs real reviews WHILE the load goes on: the fake GitHub answers every call
+``--github-latency`` s late and a fake model (``tests/fakemodel.py``, same process) ``--model-latency`` s
+late; PRs are spread over ``--installations`` installations (writes are paced a second apart per
+installation). Each PR's head is the sha of its last delivery, so exactly that job reviews and the
+earlier ones are superseded. After the load it waits for every job to end, then counts at the fake,
+per head sha, reviews, summaries and completed check runs: exactly one each for every PR's head and
+none for a superseded sha (``duplicates``, ``stale`` and ``missing`` must be 0).
 
 By default it starts everything itself, on loopback only: a fake GitHub (``tests/fakegithub.py``, in a
 process of its own so it does not share the load generator's CPU) and the real ``archbot serve`` as a
@@ -33,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import json
 import math
@@ -65,6 +75,23 @@ STOP_TIMEOUT = 30.0
 APP_ID = 4242
 FAKE_DIFF = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n x = 1\n+y = 2\n"
 BENCH_SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for a loopback run
+INSTALLATION_BASE = 900_000
+REVIEW_FILE = "service/app.py"
+REVIEW_DIFF = (
+    "diff --git a/service/app.py b/service/app.py\n--- a/service/app.py\n+++ b/service/app.py\n"
+    "@@ -1,2 +1,4 @@\n import asyncio\n+import time\n+\n async def handler() -> None:\n"
+)
+REVIEW_HEAD = "import asyncio\nimport time\n\nasync def handler() -> None:\n    time.sleep(1)\n"
+REVIEW_FINDING = {
+    "path": REVIEW_FILE,
+    "line": 2,
+    "side": "RIGHT",
+    "severity": "high",
+    "category": "concurrency",
+    "title": "time imported for a blocking sleep",
+    "rationale": "time.sleep in an async handler blocks the event loop.",
+}
+TERMINAL_STATES = {"done", "failed", "superseded"}
 
 
 # -- deliveries ---------------------------------------------------------------------------------------------
@@ -79,16 +106,31 @@ class Delivery:
     wire: bytes
 
 
-def build_deliveries(count: int, *, host: str, path: str, secret: str, prs: int, offset: int = 0) -> list[Delivery]:
+def review_sha(number: int, round_: int) -> str:
+    """The head sha of the ``round_``-th delivery for PR ``number`` (``--reviews``: the fake knows them)."""
+    return hashlib.sha1(f"bench:{number}:{round_}".encode()).hexdigest()  # noqa: S324 - a name, not a hash
+
+
+def installation_of(number: int, installations: int) -> int:
+    """``--reviews``: PRs are spread over ``installations`` installations (writes are paced per installation)."""
+    return INSTALLATION_BASE + number % installations
+
+
+def build_deliveries(
+    count: int, *, host: str, path: str, secret: str, prs: int, offset: int = 0, installations: int = 0
+) -> list[Delivery]:
     """``count`` signed pull_request deliveries (built before the clock starts); delivery ``i`` is for PR
-    ``(offset + i) % prs + 1``."""
+    ``(offset + i) % prs + 1``. With ``installations`` (``--reviews``) each PR's heads follow ``review_sha``
+    and its installation ``installation_of``; otherwise heads are random and the fixture's installation."""
     base = json.loads(FIXTURE.read_text(encoding="utf-8"))
     repo = base["repository"]["full_name"]
     out: list[Delivery] = []
     for i in range(count):
         number = (offset + i) % prs + 1
-        sha = secrets.token_hex(20)
+        sha = review_sha(number, (offset + i) // prs) if installations else secrets.token_hex(20)
         payload = dict(base)
+        if installations:
+            payload["installation"] = dict(base["installation"], id=installation_of(number, installations))
         payload["number"] = number
         payload["pull_request"] = dict(base["pull_request"], number=number, head=dict(base["pull_request"]["head"]))
         payload["pull_request"]["head"]["sha"] = sha
@@ -336,27 +378,125 @@ def _clean_env() -> dict[str, str]:
 
 
 def serve_fake_forever() -> int:
-    """``--serve-fake``: serve the fake GitHub, print its URL, stop when stdin closes."""
+    """``--serve-fake``: serve the fake GitHub (and with ``BENCH_INSTALLATIONS`` the fake model), print
+    their URLs, and when stdin closes print what was posted (JSON) and stop."""
     from tests.fakegithub import FakeGitHub, serve_fake
 
     fake = FakeGitHub(app_id=APP_ID, slug="archbot-bench", private_key=os.environ["BENCH_FAKE_KEY"])
     repo = os.environ["BENCH_REPO"]
     fake.add_installation(int(os.environ["BENCH_INSTALLATION"]))
     fake.add_repo(repo)
-    for number in range(1, int(os.environ["BENCH_PRS"]) + 1):
-        # Each PR's head is a sha no delivery carries: every job finds its head moved on and ends
-        # superseded after two reads, so the worker stays busy but cheap, and so does this fake.
-        fake.add_pr(repo, number, diff=FAKE_DIFF, head_sha=f"{number:040x}", base_sha="f" * 40)
-    with serve_fake(fake) as base_url:
-        sys.stdout.write(base_url + "\n")
+    prs = int(os.environ["BENCH_PRS"])
+    installations = int(os.environ.get("BENCH_INSTALLATIONS", "0"))
+    if not installations:
+        for number in range(1, prs + 1):
+            # Each PR's head is a sha no delivery carries: every job finds its head moved on and ends
+            # superseded after two reads, so the worker stays busy but cheap, and so does this fake.
+            fake.add_pr(repo, number, diff=FAKE_DIFF, head_sha=f"{number:040x}", base_sha="f" * 40)
+        with serve_fake(fake) as base_url:
+            sys.stdout.write(base_url + "\n")
+            sys.stdout.flush()
+            sys.stdin.read()
+        return 0
+    return _serve_review_fakes(fake, repo, prs=prs, installations=installations)
+
+
+def final_rounds(total: int, prs: int) -> dict[int, int]:
+    """PR number -> the round of its last delivery, for ``total`` deliveries over ``prs`` PRs."""
+    return {number: (total - number) // prs for number in range(1, min(prs, total) + 1)}
+
+
+def _serve_review_fakes(fake: object, repo: str, *, prs: int, installations: int) -> int:
+    """``--reviews``: each PR's head is the sha of its LAST delivery, so exactly that job reviews and the
+    earlier ones end superseded (at intake, or when the job sees the head moved on). GitHub answers every
+    call ``BENCH_GITHUB_LATENCY`` s late, the model ``BENCH_MODEL_LATENCY`` s late."""
+    from tests.fakegithub import FakeGitHub, serve_fake
+    from tests.fakemodel import FakeModel, serve_model
+
+    assert isinstance(fake, FakeGitHub)
+    for i in range(installations):
+        fake.add_installation(INSTALLATION_BASE + i)
+    total = int(os.environ["BENCH_TOTAL"])
+    finals = final_rounds(total, prs)
+    shas: dict[int, set[str]] = {}
+    for g in range(total):
+        shas.setdefault(g % prs + 1, set()).add(review_sha(g % prs + 1, g // prs))
+    for number, round_ in finals.items():
+        fake.add_pr(
+            repo,
+            number,
+            diff=REVIEW_DIFF,
+            head_sha=review_sha(number, round_),
+            base_sha="f" * 40,
+            head_files={REVIEW_FILE: REVIEW_HEAD},
+        )
+    fake.latency = float(os.environ["BENCH_GITHUB_LATENCY"])
+    model = FakeModel(latency=float(os.environ["BENCH_MODEL_LATENCY"]))
+    model.script("submit_review", {"summary": "Blocks the loop.", "findings": [REVIEW_FINDING]})
+    with serve_fake(fake) as base_url, serve_model(model) as model_url:
+        sys.stdout.write(f"{base_url} {model_url}\n")
         sys.stdout.flush()
         sys.stdin.read()
+        report = {
+            "posts": {str(number): posted_at(fake, repo, number, shas[number]) for number in finals},
+            "finals": {str(number): review_sha(number, round_) for number, round_ in finals.items()},
+            "token_exchanges": fake.token_exchanges,
+            "model_calls": len(model.requests),
+        }
+        sys.stdout.write(json.dumps(report) + "\n")
+        sys.stdout.flush()
     return 0
 
 
+def posted_at(fake: object, repo: str, number: int, shas: set[str]) -> dict[str, dict[str, int]]:
+    """What the fake holds for PR ``number`` (whose deliveries carried ``shas``): reviews and check runs
+    (all, and completed) per head sha, and archbot's summary comments per the sha their marker names."""
+    from app.review.markers import parse_marker
+    from tests.fakegithub import FakeGitHub
+
+    assert isinstance(fake, FakeGitHub)
+    out: dict[str, dict[str, int]] = {"reviews": {}, "checks": {}, "checks_completed": {}, "summaries": {}}
+
+    def add(kind: str, sha: str) -> None:
+        out[kind][sha] = out[kind].get(sha, 0) + 1
+
+    for review in fake.reviews(repo, number):
+        add("reviews", review.commit_id)
+    for run in fake.check_runs(repo):
+        if run.head_sha in shas:
+            add("checks", run.head_sha)
+            if run.status == "completed":
+                add("checks_completed", run.head_sha)
+    for comment in fake.comments(repo, number):
+        data = parse_marker(comment.body, "summary")
+        if data is not None:
+            add("summaries", str(data.get("sha")))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reviews:
+    """``--reviews``: real reviews run during the load, against slow fakes."""
+
+    installations: int
+    total: int  # deliveries, warm-up included
+    github_latency: float
+    model_latency: float
+    worker_concurrency: int
+
+
+@dataclass(frozen=True, slots=True)
+class Servers:
+    host: str
+    port: int
+    db: Path
+    server: subprocess.Popen[bytes]
+    fake: subprocess.Popen[bytes]
+
+
 @contextlib.contextmanager
-def local_servers(workdir: Path, prs: int) -> Iterator[tuple[str, int, Path, subprocess.Popen[bytes]]]:
-    """Start the fake GitHub and ``archbot serve`` on loopback; yields (host, port, db path, server)."""
+def local_servers(workdir: Path, prs: int, reviews: Reviews | None = None) -> Iterator[Servers]:
+    """Start the fake GitHub (and model) and ``archbot serve`` on loopback."""
     key = _rsa_pem()
     fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
     fake_env = {
@@ -365,6 +505,13 @@ def local_servers(workdir: Path, prs: int) -> Iterator[tuple[str, int, Path, sub
         "BENCH_INSTALLATION": str(fixture["installation"]["id"]),
         "BENCH_PRS": str(prs),
     }
+    if reviews is not None:
+        fake_env |= {
+            "BENCH_INSTALLATIONS": str(reviews.installations),
+            "BENCH_TOTAL": str(reviews.total),
+            "BENCH_GITHUB_LATENCY": str(reviews.github_latency),
+            "BENCH_MODEL_LATENCY": str(reviews.model_latency),
+        }
     children: list[subprocess.Popen[bytes]] = []
     try:
         fake = subprocess.Popen(
@@ -376,7 +523,7 @@ def local_servers(workdir: Path, prs: int) -> Iterator[tuple[str, int, Path, sub
         )
         children.append(fake)
         assert fake.stdout is not None
-        api_url = fake.stdout.readline().decode().strip()
+        api_url, _, model_url = fake.stdout.readline().decode().strip().partition(" ")
         if not api_url.startswith("http://127.0.0.1:"):
             raise RuntimeError("the fake GitHub did not start")
         port = _free_port()
@@ -388,6 +535,12 @@ def local_servers(workdir: Path, prs: int) -> Iterator[tuple[str, int, Path, sub
             "GITHUB_API_URL": api_url,
             "ARCHBOT_DATABASE_URL": f"sqlite:///{db}",
         }
+        if reviews is not None:
+            env |= {
+                "ANTHROPIC_API_KEY": "sk-ant-bench-key",
+                "ANTHROPIC_BASE_URL": model_url,
+                "ARCHBOT_WORKER_CONCURRENCY": str(reviews.worker_concurrency),
+            }
         with (workdir / "serve.stderr").open("wb") as err:
             server = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -398,10 +551,10 @@ def local_servers(workdir: Path, prs: int) -> Iterator[tuple[str, int, Path, sub
                 stderr=err,
             )
         children.append(server)
-        yield "127.0.0.1", port, db, server
+        yield Servers("127.0.0.1", port, db, server, fake)
     finally:
         for child in reversed(children):
-            if child.stdin is not None:
+            if child.stdin is not None and not child.stdin.closed:
                 child.stdin.close()  # the fake stops when its stdin closes
             elif child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -523,6 +676,18 @@ def report(
     return summary, ok
 
 
+def _reviews(args: argparse.Namespace, count: int) -> Reviews | None:
+    if not args.reviews:
+        return None
+    return Reviews(
+        installations=args.installations,
+        total=count + int(args.warmup),
+        github_latency=args.github_latency,
+        model_latency=args.model_latency,
+        worker_concurrency=args.worker_concurrency,
+    )
+
+
 async def _main(args: argparse.Namespace) -> int:
     count = max(1, round(args.rate * args.seconds))
     with tempfile.TemporaryDirectory(prefix="archbot-bench-") as tmp:
@@ -543,10 +708,16 @@ async def _main(args: argparse.Namespace) -> int:
                 server=None,
                 count=count,
             )
-        with local_servers(Path(tmp), _prs(args, count)) as (host, port, db, server):
+        reviews = _reviews(args, count)
+        with local_servers(Path(tmp), _prs(args, count), reviews) as servers:
+            host, port, db, server = servers.host, servers.port, servers.db, servers.server
             code = await _bench(
                 args, host=host, port=port, path="/webhook", secret=BENCH_SECRET, db=db, server=server, count=count
             )
+            if reviews is not None:
+                drained = await wait_drained(db, args.drain_timeout)
+                print(f"jobs drained   {'yes' if drained else 'NO'} ({jobs_found(db, [])[1]})")
+                code = code or (0 if drained else 1)
             server.send_signal(signal.SIGTERM)
             started = time.monotonic()
             exit_code = await asyncio.to_thread(server.wait, STOP_TIMEOUT)
@@ -556,7 +727,68 @@ async def _main(args: argparse.Namespace) -> int:
             if exit_code != 0 or tracebacks:
                 print(f"server         exit {exit_code}, {tracebacks} bare tracebacks on stderr", file=sys.stderr)
                 code = 1
+            if reviews is not None:
+                posts = read_posts(servers.fake)
+                figures = check_posts(posts)
+                if os.environ.get("BENCH_DEBUG"):
+                    print(json.dumps(posts)[:3000])
+                print(json.dumps({"posts": figures}, sort_keys=True))
+                ok = figures["duplicates"] == 0 and figures["missing"] == 0 and figures["stale"] == 0
+                print(f"posts          exactly once per PR's final head: {'YES' if ok else 'NO'}")
+                code = code or (0 if ok else 1)
             return code
+
+
+async def wait_drained(db: Path, limit: float) -> bool:
+    """Wait until every job in the store is done, failed or superseded."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        states = jobs_found(db, [])[1]
+        if states and set(states) <= TERMINAL_STATES:
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+def read_posts(fake: subprocess.Popen[bytes]) -> dict[str, object]:
+    """Close the fake's stdin; it answers with what was posted (one JSON line)."""
+    assert fake.stdin is not None and fake.stdout is not None
+    fake.stdin.close()
+    line = fake.stdout.readline().decode()
+    posts: dict[str, object] = json.loads(line)
+    return posts
+
+
+def check_posts(posts: dict[str, object]) -> dict[str, int]:
+    """Reviews, summaries and completed check runs: exactly one each for every PR's final head sha;
+    ``duplicates`` counts posts beyond one per sha, ``stale`` posts for a sha that is not the PR's head
+    (a superseded job that posted), ``missing`` final heads without all three."""
+    finals = posts["finals"]
+    per_pr = posts["posts"]
+    assert isinstance(finals, dict) and isinstance(per_pr, dict)
+    duplicates = missing = stale = complete = 0
+    for number, final in finals.items():
+        counts = per_pr[number]
+        for kind in ("reviews", "summaries", "checks_completed", "checks"):
+            for sha, n in counts[kind].items():
+                duplicates += max(0, n - 1)
+                if sha != final and kind != "checks":  # a superseded job may open (and close) its check run
+                    stale += n
+        if all(counts[kind].get(final) == 1 for kind in ("reviews", "summaries", "checks_completed")):
+            complete += 1
+        else:
+            missing += 1
+    exchanges, calls = posts["token_exchanges"], posts["model_calls"]
+    assert isinstance(exchanges, int) and isinstance(calls, int)
+    return {
+        "prs": len(finals),
+        "complete": complete,
+        "missing": missing,
+        "duplicates": duplicates,
+        "stale": stale,
+        "token_exchanges": exchanges,
+        "model_calls": calls,
+    }
 
 
 async def _bench(
@@ -572,13 +804,27 @@ async def _bench(
 ) -> int:
     await wait_healthy(host, port, server)
     prs = _prs(args, count)
-    warmup = build_deliveries(args.warmup, host=host, path=path, secret=secret, prs=prs)
-    deliveries = build_deliveries(count, host=host, path=path, secret=secret, prs=prs, offset=args.warmup)
+    inst = args.installations if args.reviews else 0
+    warmup = build_deliveries(args.warmup, host=host, path=path, secret=secret, prs=prs, installations=inst)
+    deliveries = build_deliveries(
+        count, host=host, path=path, secret=secret, prs=prs, offset=args.warmup, installations=inst
+    )
     if warmup:
         await run_load(warmup, host=host, port=port, rate=min(args.rate, 50.0), concurrency=args.concurrency)
     before = server_histogram((await http_get(host, port, "/metrics"))[1])
+    cpu_before = process_cpu(server)
     result = await run_load(deliveries, host=host, port=port, rate=args.rate, concurrency=args.concurrency)
+    cpu = None if cpu_before is None else (process_cpu(server) or 0.0) - cpu_before
     summary, ok = report(result, deliveries, args, db)
+    summary["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    summary["cpus"] = os.cpu_count()
+    print(f"machine        load average {summary['load_average']} on {summary['cpus']} CPUs (shared machine?)")
+    if cpu is not None:
+        summary["server_cpu_ms_per_delivery"] = round(cpu * 1000 / max(1, len(deliveries)), 2)
+        print(
+            f"server CPU     {cpu:.2f} s during the load, {summary['server_cpu_ms_per_delivery']} ms per delivery"
+            " (receiver and worker together)"
+        )
     if args.samples:
         write_samples(Path(args.samples), result)
     after = server_histogram((await http_get(host, port, "/metrics"))[1])
@@ -588,6 +834,17 @@ async def _bench(
     print(json.dumps(summary, sort_keys=True))
     print(f"target         p99 < {TARGET_P99_MS:.0f} ms, no errors, 0 lost: {'MET' if ok else 'NOT MET'}")
     return 0 if ok else 1
+
+
+def process_cpu(process: subprocess.Popen[bytes] | None) -> float | None:
+    """User + system CPU seconds of ``process`` so far (Linux ``/proc``), or None."""
+    if process is None:
+        return None
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _prs(args: argparse.Namespace, count: int) -> int:
@@ -618,12 +875,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="max requests in flight (default 64)")
     parser.add_argument("--warmup", type=int, default=20, help="deliveries sent before measuring (default 20)")
     parser.add_argument("--samples", help="write one CSV line per delivery (due offset, latency, status) here")
+    parser.add_argument(
+        "--reviews",
+        action="store_true",
+        help="run real reviews during the load (slow fake GitHub and model); needs --prs; checks posts",
+    )
+    parser.add_argument("--installations", type=int, default=10, help="--reviews: installations (default 10)")
+    parser.add_argument("--github-latency", type=float, default=1.0, help="--reviews: s per GitHub call (1)")
+    parser.add_argument("--model-latency", type=float, default=3.0, help="--reviews: s per model call (3)")
+    parser.add_argument("--worker-concurrency", type=int, default=16, help="--reviews: jobs at once (16)")
+    parser.add_argument("--drain-timeout", type=float, default=300.0, help="--reviews: s to wait for the jobs")
     parser.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_fake:
         return serve_fake_forever()
     if args.rate <= 0 or args.seconds <= 0 or args.prs < 0 or args.concurrency < 1 or args.warmup < 0:
         parser.error("--rate, --seconds, --prs and --concurrency must be positive")
+    if args.reviews and (args.url or args.prs < 1 or args.installations < 1):
+        parser.error("--reviews starts its own servers and needs --prs N and --installations >= 1")
     if args.url and not _loopback(args.url):
         parser.error("--url must point at a loopback address (127.0.0.1, ::1 or localhost)")
     return asyncio.run(_main(args))

@@ -21,15 +21,17 @@ Talk to it in-process, or on a real port for a subprocess::
 
 Change things between runs: ``push`` (``force=True`` forgets the old head: compare answers 404),
 ``set_compare``, ``set_file``, ``add_review_comment`` / ``reply_to_thread`` / ``resolve`` (human
-threads), ``revoke_tokens`` (next use of a cached token answers 401), and ``fail_next(method,
+threads), ``revoke_tokens`` (next use of a cached token answers 401), ``token_lifetime = 5.0``
+(installation tokens expire that many seconds after the exchange, then answer 401), and ``fail_next(method,
 path_regex, status=..., headers=..., times=...)`` for 5xx, rate limits and other faults.
 Slow it down: ``latency = 1.0`` answers every call a second late (applied at once, answered later),
 ``hold_next(method, path_regex, seconds)`` applies the next matching call and holds its answer
 (``held`` counts the answers being held: kill the client then, and the write happened anyway).
 
 Inspect what was posted: ``fake.reviews(repo, n)`` (with the ``event`` sent), ``fake.threads``,
-``fake.comments``, ``fake.check_runs(repo)`` (accumulated annotations), ``fake.token_exchanges``
-and every request in ``fake.requests`` (``fake.count(method, path_regex)`` leaves the token
+``fake.comments``, ``fake.check_runs(repo)`` (accumulated annotations), ``fake.token_exchanges``,
+``fake.jwt_claims`` (every App JWT's claims and when it was seen), ``fake.credentials_seen`` and every
+request in ``fake.requests`` (``fake.count(method, path_regex)`` leaves the token
 exchange out unless ``include_token_exchange=True``; ``LoggedRequest.at`` uses the fake's
 ``clock``, so write spacing can be measured with a fake clock).
 
@@ -677,6 +679,12 @@ class FakeGitHub:
         self.token_exchanges = 0
         self._installation_tokens: dict[str, int] = {}
         self._revoked: set[str] = set()
+        # seconds an installation token lives (``expires_at`` from the wall clock; a token used after it
+        # answers 401); None: tokens expire in 2099
+        self.token_lifetime: float | None = None
+        self._token_expiry: dict[str, float] = {}
+        self.jwt_claims: list[dict[str, Any]] = []  # the decoded claims of every App JWT seen, with "seen_at"
+        self.credentials_seen: set[str] = set()  # every JWT and token sent in Authorization (leak checks)
         self._plain_tokens: dict[str, FakeActor] = {}
         self._failures: list[_Failure] = []
         self._holds: list[tuple[str, re.Pattern[str], float]] = []
@@ -1090,6 +1098,9 @@ class FakeGitHub:
     def _authenticate(self, request: Request, path: str) -> tuple[FakeActor | None, int | None, str]:
         header = request.headers.get("authorization", "")
         scheme, _, credential = header.partition(" ")
+        if credential:
+            with self._lock:
+                self.credentials_seen.add(credential)
         if path == "/app" or path.startswith("/app/"):
             if scheme.lower() != "bearer":
                 raise _HTTPError(401, "A JSON web token could not be decoded")
@@ -1098,6 +1109,8 @@ class FakeGitHub:
                 claims = jwt.decode(credential, public, algorithms=["RS256"])
             except jwt.PyJWTError as exc:
                 raise _HTTPError(401, "A JSON web token could not be decoded") from exc
+            with self._lock:
+                self.jwt_claims.append(dict(claims, seen_at=time.time()))
             if str(claims.get("iss")) != str(self.app_id):
                 raise _HTTPError(401, "'Issuer' claim ('iss') must be an Integer")
             return None, None, "app-jwt"
@@ -1107,6 +1120,9 @@ class FakeGitHub:
             raise _HTTPError(401, "Requires authentication")
         if credential in self._installation_tokens:
             if credential in self._revoked:
+                raise _HTTPError(401, "Bad credentials")
+            expiry = self._token_expiry.get(credential)
+            if expiry is not None and time.time() >= expiry:
                 raise _HTTPError(401, "Bad credentials")
             return self.bot, self._installation_tokens[credential], "installation"
         if credential in self._plain_tokens:
@@ -1236,10 +1252,15 @@ class FakeGitHub:
         self.token_exchanges += 1
         token = f"ghs_fake{installation_id}x{self.token_exchanges}"
         self._installation_tokens[token] = installation_id
+        expires_at = EXPIRES_AT
+        if self.token_lifetime is not None:
+            expiry = time.time() + self.token_lifetime
+            self._token_expiry[token] = expiry
+            expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry))
         return JSONResponse(
             {
                 "token": token,
-                "expires_at": EXPIRES_AT,
+                "expires_at": expires_at,
                 "permissions": {"checks": "write", "contents": "read", "issues": "write", "pull_requests": "write"},
                 "repository_selection": "all",
             },

@@ -8,8 +8,9 @@ Built once at startup from explicit arguments (it never reads the environment). 
   ignore the base URL) and no HTTP cache;
 * is kept referenced here: githubkit's namespaces hold only a weak reference to their client.
 
-A 401 gets a fresh cache (so a fresh token) and one more try: see ``refresh_installation`` and
-``RepoAPI``.
+The App key is parsed once and concurrent jobs of one installation share one token exchange
+(``app.github.app_auth``). A 401 gets a fresh cache (so a fresh token) and one more try: see
+``refresh_installation`` and ``RepoAPI``.
 
 ``SharedTransport`` gives every client of the process one connection pool (``archbot serve`` and
 ``archbot action`` build one and close it on the way out).
@@ -24,11 +25,12 @@ from collections import OrderedDict
 from typing import Any
 
 import httpx
-from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit import GitHub, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
 
 from app import __version__
 from app.github.api import VERSION_HEADERS, RepoAPI
+from app.github.app_auth import KeyedAppStrategy, load_private_key
 from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.github.pacing import WRITE_INTERVAL, Clock, PacedTransport, ReadRetry, RetryPolicy, Sleep, WritePacer
@@ -89,6 +91,9 @@ class GitHubFactory:
         self._timeout = httpx.Timeout(timeout)
         self._app_id = app_id
         self._private_key = private_key
+        # parsed once here (not at every JWT); a key that does not parse is left to fail at GET /app
+        self._parsed_key = _parse_or_none(private_key)
+        self._exchange_locks: dict[int, asyncio.Lock] = {}  # one token exchange at a time per installation
         self._token = token
         # Writes are paced where they go on the wire (after a token exchange), when there is a transport
         # to wrap; githubkit's own per-request transports are paced when the write starts instead.
@@ -120,10 +125,16 @@ class GitHubFactory:
             user_agent=f"archbot/{__version__}",
         )
 
-    def _app_auth(self) -> AppAuthStrategy:
+    def _app_auth(self) -> KeyedAppStrategy:
         if self._app_id is None or self._private_key is None:
             raise GitHubError("no GitHub App credentials configured")
-        return AppAuthStrategy(self._app_id, self._private_key)
+        return KeyedAppStrategy(self._app_id, self._private_key, parsed_key=self._parsed_key)
+
+    def _exchange_lock(self, installation_id: int) -> asyncio.Lock:
+        lock = self._exchange_locks.get(installation_id)
+        if lock is None:
+            lock = self._exchange_locks[installation_id] = asyncio.Lock()
+        return lock
 
     def app_client(self) -> GitHub[Any]:
         """The App itself (JWT): ``GET /app``, installations."""
@@ -141,7 +152,7 @@ class GitHubFactory:
 
     def refresh_installation(self, installation_id: int) -> GitHub[Any]:
         """A new installation client with a FRESH cache: the next call exchanges a new token."""
-        client = self._build(self._app_auth().as_installation(installation_id))
+        client = self._build(self._app_auth().installation(installation_id, self._exchange_lock(installation_id)))
         self._installations[installation_id] = client
         self._installations.move_to_end(installation_id)
         while len(self._installations) > MAX_CACHED_INSTALLATIONS:
@@ -210,3 +221,12 @@ class GitHubFactory:
         self._identity = AppIdentity(app_id=int(payload["id"]), slug=slug, bot_login=f"{slug}[bot]")
         LOG.info("github app identified as %s", self._identity.bot_login)
         return self._identity
+
+
+def _parse_or_none(private_key: str | None) -> object | None:
+    if private_key is None:
+        return None
+    try:
+        return load_private_key(private_key)
+    except (ValueError, TypeError):
+        return None

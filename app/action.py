@@ -301,6 +301,14 @@ async def _run_job(deps: Deps, job: Job, log: WorkflowLog, outcome: Outcome) -> 
         log.line(f"archbot: handled the issue event of {where}.")
         outcome.summary.append(f"archbot: design review of {where}, if it carries a design-doc label.")
         return
+    if job.kind is JobKind.THREAD_REPLY:
+        from app.pipeline.thread_jobs import run_thread_reply
+
+        what = await run_thread_reply(deps, job)
+        log.line(f"archbot: reply in a review thread of {where}: {what}.")
+        outcome_line = f"archbot: reply in a review thread of {where}: {sanitize_markdown(what)}."
+        outcome.summary.append(outcome_line)
+        return
     command = str(job.data.get("command", ""))
     await run_command(deps, job)
     log.line(f"archbot: handled /{command} on {where}.")

@@ -76,6 +76,8 @@ class Comment(_Lenient):
     body: str | None = None
     user: Account = Field(default_factory=Account)
     performed_via_github_app: dict[str, Any] | None = None
+    in_reply_to_id: int | None = None  # review comments: the thread's first comment, for a reply
+    path: str | None = None  # review comments: the file the thread is on
 
 
 class Event(_Lenient):

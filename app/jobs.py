@@ -14,6 +14,7 @@ class JobKind(StrEnum):
     REVIEW_PR = "review_pr"  # review a pull request at a head sha
     REVIEW_ISSUE = "review_issue"  # design review of an issue
     COMMAND = "command"  # a /plan, /review, /help ... comment command
+    THREAD_REPLY = "thread_reply"  # a question in one of archbot's review threads: answer it
 
 
 class Job(BaseModel):
@@ -30,7 +31,7 @@ class Job(BaseModel):
     head_sha: str | None = None  # for PR reviews
     delivery_id: str | None = None
     full: bool = False  # a /review command: review everything, not only the new commits
-    comment_id: int | None = None  # for commands: the comment that asked
+    comment_id: int | None = None  # for commands and thread replies: the comment that asked
     data: dict[str, Any] = Field(default_factory=dict)  # small, kind-specific, already-validated fields
 
     @property
@@ -44,7 +45,7 @@ class Job(BaseModel):
         if self.kind is JobKind.REVIEW_PR:
             mode = "full" if self.full else "incr"
             return f"{self.kind}:{self.repo}#{self.number}@{self.head_sha}:{mode}"
-        if self.kind is JobKind.COMMAND:
+        if self.kind in (JobKind.COMMAND, JobKind.THREAD_REPLY):
             return f"{self.kind}:{self.repo}#{self.number}:comment:{self.comment_id}"
         return f"{self.kind}:{self.repo}#{self.number}:delivery:{self.delivery_id}"
 

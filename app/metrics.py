@@ -57,6 +57,12 @@ class Metrics:
             ["check", "origin"],
             registry=self.registry,
         )
+        self.thread_answers = Counter(
+            "archbot_thread_answers",
+            "Answers posted in archbot's review threads, by verdict (concede, hold, unsure)",
+            ["verdict"],
+            registry=self.registry,
+        )
         self.worker_up = Gauge("archbot_worker_running", "1 while the worker loop runs", registry=self.registry)
         self._jobs = _JobGaugeCollector()
         self.registry.register(self._jobs)

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     archbot_pr_token_budget: int = Field(default=400_000, ge=0)  # per PR, across pushes
     archbot_commands_per_issue_per_hour: int = Field(default=10, ge=0)
     archbot_reviews_per_pr_per_hour: int = Field(default=6, ge=0)  # model reviews; static checks always run
+    archbot_answers_per_pr_per_day: int = Field(default=20, ge=0)  # model answers in review threads
 
     # Diff caps (README "Big diffs"): beyond them the highest-risk files that fit are reviewed and the
     # rest named as not reviewed; the CLI refuses to read a diff over archbot_max_diff_bytes.

@@ -917,7 +917,16 @@ class FakeGitHub:
         pull.threads.append(thread)
         return thread.id
 
-    def reply_to_thread(self, full_name: str, number: int, thread_id: str, body: str, *, author: str = "alice") -> int:
+    def reply_to_thread(
+        self,
+        full_name: str,
+        number: int,
+        thread_id: str,
+        body: str,
+        *,
+        author: str = "alice",
+        author_type: str = "User",
+    ) -> int:
         """A reply in an existing thread; returns the comment id."""
         thread = self._thread(full_name, number, thread_id)
         root = thread.comments[0]
@@ -927,7 +936,7 @@ class FakeGitHub:
             thread.line,
             thread.side,
             body,
-            self._actor(author, "User"),
+            self._actor(author, author_type),
             root.commit_id,
             None,
             root.id,
@@ -1215,6 +1224,7 @@ class FakeGitHub:
             ("GET", repo + r"/pulls/(?P<number>\d+)/reviews", self._get_reviews),
             ("POST", repo + r"/pulls/(?P<number>\d+)/reviews", self._post_review),
             ("GET", repo + r"/pulls/(?P<number>\d+)/comments", self._get_review_comments),
+            ("POST", repo + r"/pulls/(?P<number>\d+)/comments/(?P<id>\d+)/replies", self._post_review_reply),
             ("GET", repo + r"/compare/(?P<basehead>.+)", self._get_compare),
             ("GET", repo + r"/contents/(?P<path>.+)", self._get_contents),
             ("GET", repo + r"/issues/(?P<number>\d+)", self._get_issue),
@@ -1414,6 +1424,40 @@ class FakeGitHub:
                 rows.append(row)
         rows.sort(key=lambda r: int(r["id"]))
         return _paginated(req, rows)
+
+    def _post_review_reply(self, req: _Req, p: dict[str, str]) -> Response:
+        """REST "create a reply for a review comment": ``id`` must be a thread's FIRST comment (GitHub
+        does not support replies to replies) on this pull request; the body is required."""
+        pull = self._pull(self._repo_of(p), int(p["number"]))
+        comment_id = int(p["id"])
+        thread = next((t for t in pull.threads if any(c.id == comment_id for c in t.comments)), None)
+        if thread is None:
+            raise _HTTPError(404, "Not Found")
+        if thread.comments[0].id != comment_id:
+            raise _HTTPError(422, "Validation Failed", [{"resource": "PullRequestReviewComment", "code": "invalid"}])
+        body = req.body.get("body") if isinstance(req.body, dict) else None
+        if not isinstance(body, str) or not body:
+            raise _HTTPError(422, "Invalid request.\n\nNo body given.")
+        if len(body) > 65536:
+            raise _HTTPError(
+                422, "Validation Failed", [{"field": "body", "code": "custom", "message": "body is too long"}]
+            )
+        root = thread.comments[0]
+        reply = FakeReviewComment(
+            self._next_id(),
+            thread.path,
+            thread.line,
+            thread.side,
+            body,
+            _require_actor(req),
+            root.commit_id,
+            None,
+            root.id,
+            _now_iso(),
+        )
+        thread.comments.append(reply)
+        row = {"id": reply.id, "node_id": f"PRRC_kwDOfake{reply.id}", "body": body, "in_reply_to_id": root.id}
+        return JSONResponse({**row, "path": reply.path, "user": reply.author.rest(), "commit_id": reply.commit_id}, 201)
 
     def _get_compare(self, req: _Req, p: dict[str, str]) -> Response:
         repo = self._repo_of(p)

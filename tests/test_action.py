@@ -227,6 +227,33 @@ def scenario_plan(s: Scenario, gh: str, model: str) -> None:
     s.run(gh, model, "issue_comment", plan_payload(comment_id))
 
 
+def thread_reply_payload(thread_root: int, reply_id: int, body: str) -> dict[str, Any]:
+    """A recorded ``pull_request_review_comment`` ``created`` payload: alice replies in a thread of PR #7."""
+    payload = load_payload("pull_request_review_comment", "created.payload.json")
+    payload.pop("installation", None)
+    payload["repository"]["full_name"] = REPO
+    pr = payload["pull_request"]
+    pr.update(number=7, state="open")
+    pr["head"]["sha"] = SHA1
+    comment = payload["comment"]
+    comment.update(id=reply_id, body=body, in_reply_to_id=thread_root, path="service/inference.py", line=38)
+    comment["user"].update(login="alice", type="User")
+    return payload
+
+
+def scenario_thread(s: Scenario, gh: str, model: str) -> None:
+    """A reviewed PR; alice (read access) asks "why?" in archbot's thread: the workflow answers there."""
+    with_pr(s)
+    s.model.script("submit_review", {"summary": "Adds I/O to the hot path.", "findings": [LEAK]})
+    s.run(gh, model, "pull_request", pr_payload())
+    thread = next(t for t in s.fake.threads(REPO, 7) if t.line == 38)
+    s.fake.set_permission(REPO, "alice", "read")
+    body = "The body is already redacted by the middleware, isn't it?"
+    reply_id = s.fake.reply_to_thread(REPO, 7, thread.id, body)
+    s.model.script("submit_answer", {"verdict": "hold", "answer": "Only the headers are redacted there."})
+    s.run(gh, model, "pull_request_review_comment", thread_reply_payload(thread.comments[0].id, reply_id, body))
+
+
 def scenario_fork(s: Scenario, gh: str, model: str) -> None:
     with_pr(s, fork=True)
     s.run(gh, model, "pull_request", pr_payload(fork=True), ANTHROPIC_API_KEY="<unset>")
@@ -247,6 +274,7 @@ SCENARIOS: dict[str, Callable[[Scenario, str, str], None]] = {
     "review": scenario_review,
     "gate": scenario_gate,
     "plan": scenario_plan,
+    "thread": scenario_thread,
     "fork": scenario_fork,
     "forbidden": scenario_forbidden,
     "no_event": scenario_no_event,
@@ -290,6 +318,21 @@ def assert_clean_log(run: Run) -> None:
     for secret in (ACTIONS_TOKEN, API_KEY):
         assert secret not in run.stdout and secret not in run.stderr
     assert "ResourceWarning" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+# ---------------------------------------------------------------------------------------------- threads
+
+
+def test_a_question_in_archbots_thread_is_answered_when_the_workflow_subscribes(played: dict[str, Scenario]) -> None:
+    s = played["thread"]
+    run = s.runs[1]
+    assert run.returncode == 0, run.stdout + run.stderr
+    thread = next(t for t in s.fake.threads(REPO, 7) if t.line == 38)
+    [answer] = [c for c in thread.comments[1:] if c.author.login == ACTIONS_LOGIN]
+    assert answer.body.startswith("Only the headers are redacted there.")
+    assert [r.path for r in writes(run)] == [f"/repos/{REPO}/pulls/7/comments/{thread.comments[0].id}/replies"]
+    assert "answered: hold" in (run.summary or "")
+    assert_clean_log(run)
 
 
 # ---------------------------------------------------------------------------------------------- PR review

@@ -456,6 +456,19 @@ class RepoAPI:
         )
         return int(response.json()["id"])
 
+    async def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        """Reply in the review thread that ``comment_id`` (its first comment) starts; returns the reply's id."""
+        response = await self._write(
+            lambda gh: gh.arequest(
+                "POST",
+                f"{self._path}/pulls/{number}/comments/{comment_id}/replies",
+                json={"body": clip(body, MAX_BODY)},
+                headers=VERSION_HEADERS,
+            ),
+            "reply_to_review_comment",
+        )
+        return int(response.json()["id"])
+
     async def update_comment(self, comment_id: int, body: str) -> None:
         """Edit a conversation comment in place (the sticky summary, the plan)."""
         await self._write(

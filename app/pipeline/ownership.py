@@ -61,7 +61,9 @@ def thread_state(threads: Iterable[ReviewThread], identity: AppIdentity, sha: st
         if data is None or not fps:
             continue
         human_replies = [c for c in thread.comments[1:] if not is_ours(c.author, identity) and not c.author_is_bot]
-        is_dismissed = thread.is_resolved or any(DISMISSAL.search(c.body) for c in human_replies)
+        is_dismissed = (
+            thread.is_resolved or any(DISMISSAL.search(c.body) for c in human_replies) or conceded(thread, identity)
+        )
         for index, fp in enumerate(fps):
             posted[fp] = thread
             namespace[fp] = srcs[index] if index < len(srcs) else "model"
@@ -79,3 +81,18 @@ def _strings(data: dict[str, Any] | None, key: str) -> list[str]:
 
 def has_human_reply(thread: ReviewThread, identity: AppIdentity) -> bool:
     return any(not is_ours(c.author, identity) and not c.author_is_bot for c in thread.comments[1:])
+
+
+def own_answers(thread: ReviewThread, identity: AppIdentity) -> list[dict[str, Any]]:
+    """The ``answer`` markers of archbot's own replies in a thread (see app.pipeline.thread_jobs)."""
+    found = []
+    for comment in thread.comments[1:]:
+        data = parse_marker(comment.body, "answer") if is_ours(comment.author, identity) else None
+        if data is not None:
+            found.append(data)
+    return found
+
+
+def conceded(thread: ReviewThread, identity: AppIdentity) -> bool:
+    """archbot itself agreed, in an answer in this thread, that its finding does not hold: dismissed."""
+    return any(data.get("verdict") == "concede" for data in own_answers(thread, identity))

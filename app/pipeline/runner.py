@@ -45,5 +45,9 @@ class JobRunner:
             await run_issue_review(self.deps, job)
         elif job.kind is JobKind.COMMAND:
             await run_command(self.deps, job)
+        elif job.kind is JobKind.THREAD_REPLY:
+            from app.pipeline.thread_jobs import run_thread_reply
+
+            await run_thread_reply(self.deps, job)
         else:  # pragma: no cover - JobKind is closed
             raise PermanentJobError(f"unknown job kind {job.kind}")

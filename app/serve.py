@@ -267,7 +267,7 @@ def build_web_app(
         async with background(queue, ledger, deps, prune_interval=prune_interval, prune_first_delay=prune_first_delay):
             yield
 
-    return create_app(
+    app = create_app(
         config=WebhookConfig(
             secrets=tuple(settings.webhook_secrets()),
             max_body_bytes=settings.archbot_max_body_bytes,
@@ -278,6 +278,30 @@ def build_web_app(
         metrics=metrics,
         lifespan=lifespan,
     )
+    add_status_page(app, settings, queue=queue, ledger=ledger, metrics=metrics)
+    return app
+
+
+def add_status_page(
+    app: FastAPI, settings: Settings, *, queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, metrics: Metrics
+) -> None:
+    """``GET /``: the status page (its private part behind ``ARCHBOT_STATUS_TOKEN``)."""
+    from app import __version__
+    from app.status.auth import StatusAuth
+    from app.status.collect import StatusSources
+    from app.status.routes import add_status_routes
+
+    token = settings.archbot_status_token.get_secret_value() if settings.archbot_status_token else None
+    sources = StatusSources(
+        version=__version__,
+        queue=queue,
+        metrics=metrics,
+        api_url=settings.github_api_url,
+        daily_budget=settings.archbot_daily_token_budget,
+        ledger=ledger,
+        secrets=tuple(settings.secret_values()),
+    )
+    add_status_routes(app, sources=sources, auth=StatusAuth(token))
 
 
 class _StopSignals:
@@ -331,6 +355,7 @@ async def _serve(
     port: int,
     signals: _StopSignals,
     transport: SharedTransport,
+    metrics: Metrics,
 ) -> int:
     import uvicorn  # only the serving process loads the web server
 
@@ -345,7 +370,7 @@ async def _serve(
                 return 0  # stopped during start-up
             raise
         log.info("app_identified", app_id=identity.app_id, slug=identity.slug, bot_login=identity.bot_login)
-        app = build_web_app(settings, queue=queue, ledger=ledger, factory=factory, identity=identity, metrics=Metrics())
+        app = build_web_app(settings, queue=queue, ledger=ledger, factory=factory, identity=identity, metrics=metrics)
         config = uvicorn.Config(
             app,
             host=host,
@@ -381,13 +406,24 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
     """Run the App server until SIGTERM/SIGINT; the exit code (0 after a graceful stop)."""
     settings.require_serve()
     queue, ledger = build_stores(settings)
-    transport = SharedTransport()
+    metrics = Metrics()
+    transport = SharedTransport(observe=metrics.observe_github)
     factory = github_factory(settings, transport)
     signals = _StopSignals()
     with signals.installed():
         try:
             return asyncio.run(
-                _serve(settings, queue, ledger, factory, host=host, port=port, signals=signals, transport=transport)
+                _serve(
+                    settings,
+                    queue,
+                    ledger,
+                    factory,
+                    host=host,
+                    port=port,
+                    signals=signals,
+                    transport=transport,
+                    metrics=metrics,
+                )
             )
         except StartupError as exc:
             sys.stderr.write(f"archbot: {exc}\n")

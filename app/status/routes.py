@@ -1,7 +1,9 @@
 """The status page's routes on the App server: ``GET /``, ``POST /login``, ``POST /logout``, ``GET /status.css``.
 
 Every answer carries a strict Content-Security-Policy (nothing but the stylesheet from 'self', no script,
-no frames, forms post only here), ``X-Frame-Options: DENY``, ``nosniff``, no referrer and ``no-store``.
+no frames, forms post only here), ``X-Frame-Options: DENY``, ``nosniff``, a same-origin-only referrer
+(with ``no-referrer`` a browser posts the login form with ``Origin: null``, which the CSRF check refuses)
+and ``no-store``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 MAX_FORM_BYTES = 4096

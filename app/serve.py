@@ -57,6 +57,8 @@ from app.worker import Worker
 if TYPE_CHECKING:  # the web stack is imported by the code that serves (not by worker, send-test-delivery)
     from fastapi import FastAPI
 
+    from app.status.collect import SpendLedger, StatusQueue
+
 DAY_SECONDS = 86_400.0
 JOB_RETENTION = 7 * DAY_SECONDS  # finished jobs and delivery ids (GitHub redelivers for 3 days)
 PRUNE_INTERVAL = 3600.0
@@ -283,9 +285,9 @@ def build_web_app(
 
 
 def add_status_page(
-    app: FastAPI, settings: Settings, *, queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, metrics: Metrics
+    app: FastAPI, settings: Settings, *, queue: StatusQueue, ledger: SpendLedger | None, metrics: Metrics
 ) -> None:
-    """``GET /``: the status page (its private part behind ``ARCHBOT_STATUS_TOKEN``)."""
+    """``GET /``: the status page (its private part behind ``ARCHBOT_STATUS_TOKEN``); any store backend."""
     from app import __version__
     from app.status.auth import StatusAuth
     from app.status.collect import StatusSources

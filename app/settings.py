@@ -67,8 +67,9 @@ class Settings(BaseSettings):
     archbot_pr_token_budget: int = Field(default=400_000, ge=0)  # per PR, across pushes
     archbot_commands_per_issue_per_hour: int = Field(default=10, ge=0)
     archbot_reviews_per_pr_per_hour: int = Field(default=6, ge=0)  # model reviews; static checks always run
-    # The status page (GET /): its private part needs this token (bearer header or the login form)
-    archbot_status_token: SecretStr | None = None
+    # The status page (GET /): its private part needs this token (bearer header or the login form);
+    # at least 16 characters, since anyone who can reach the server can try tokens
+    archbot_status_token: SecretStr | None = Field(default=None, min_length=16)
 
     # Diff caps (README "Big diffs"): beyond them the highest-risk files that fit are reviewed and the
     # rest named as not reviewed; the CLI refuses to read a diff over archbot_max_diff_bytes.

@@ -18,6 +18,7 @@ from tests.e2e import BASE, INSTALLATION, PRS, REPO, SHA1, pr_payload
 from tests.fakegithub import FakeGitHub, app_private_key, serve_fake
 from tests.fakemodel import FakeModel, serve_model
 from tests.serve_process import Serve, job_states, serve_env, wait_until
+from tests.webhook_helpers import SECRET
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -134,3 +135,5 @@ def test_status_page_before_and_after_a_review(world: World, page: Page) -> None
     assert REPO not in tab.content()
     screenshot(tab, "status-logged-out-after")
     assert not [e for e in console_errors(tab) if "Content Security Policy" in e or "Refused" in e]
+    log = world.server.stderr()
+    assert TOKEN not in log and SECRET not in log and "not-the-token" not in log  # no token reaches a log line

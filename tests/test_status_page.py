@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,3 +313,19 @@ def test_links() -> None:
     assert pr_link("https://github.com", "octo/app", 7, "review_issue") == "https://github.com/octo/app/issues/7"
     assert pr_link("https://github.com", "octo/../x", 7, "review_pr") is None
     assert pr_link("https://github.com", 'a/b"><x', 7, "review_pr") is None
+
+
+def test_serve_refuses_a_short_status_token_without_echoing_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("GITHUB_", "ARCHBOT_", "ANTHROPIC_"))}
+    env |= {"ARCHBOT_STATUS_TOKEN": "short-tok3n", "GITHUB_WEBHOOK_SECRET": SECRET, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "1"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "ARCHBOT_STATUS_TOKEN" in done.stderr and "short-tok3n" not in done.stderr + done.stdout

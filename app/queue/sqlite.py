@@ -51,6 +51,7 @@ _SCHEMA = (
     """,
     "CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after, id)",
     "CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state)",
+    "CREATE INDEX IF NOT EXISTS jobs_state_updated ON jobs (state, updated_at)",  # recent(): the status page
     """
     CREATE TABLE IF NOT EXISTS deliveries (
         delivery_id TEXT PRIMARY KEY,

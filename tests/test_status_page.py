@@ -311,6 +311,7 @@ def test_links() -> None:
     assert web_url("https://ghe.example.com/api/v3/") == "https://ghe.example.com"
     assert pr_link("https://github.com", "octo/app", 7, "review_pr") == "https://github.com/octo/app/pull/7"
     assert pr_link("https://github.com", "octo/app", 7, "review_issue") == "https://github.com/octo/app/issues/7"
+    assert pr_link("https://github.com", "octo/app", 7, "command") == "https://github.com/octo/app/issues/7"
     assert pr_link("https://github.com", "octo/../x", 7, "review_pr") is None
     assert pr_link("https://github.com", 'a/b"><x', 7, "review_pr") is None
 

@@ -99,10 +99,11 @@ def web_url(api_url: str) -> str:
 
 
 def pr_link(web: str, repo: str, number: int, kind: str) -> str | None:
-    """The pull request's (or issue's) page; None for a name that is not ``owner/name``."""
+    """The pull request's page for a PR review, else the issue's (GitHub redirects a PR's ``/issues/N`` to
+    ``/pull/N``, so a command on either lands right); None for a name that is not ``owner/name``."""
     if not _REPO.fullmatch(repo) or ".." in repo or number < 1:
         return None
-    section = "issues" if kind == JobKind.REVIEW_ISSUE else "pull"
+    section = "pull" if kind == JobKind.REVIEW_PR else "issues"
     return f"{web}/{repo}/{section}/{number}"
 
 

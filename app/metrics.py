@@ -63,9 +63,25 @@ class Metrics:
             ["verdict"],
             registry=self.registry,
         )
+        self.model_calls = Counter(
+            "archbot_model_calls",
+            "Model calls of PR reviews by outcome (ok, error)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.github_requests = Counter(
+            "archbot_github_requests",
+            "GitHub API requests by outcome (ok, client_error, rate_limited, server_error, transport_error)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.worker_up = Gauge("archbot_worker_running", "1 while the worker loop runs", registry=self.registry)
         self._jobs = _JobGaugeCollector()
         self.registry.register(self._jobs)
+
+    def observe_github(self, outcome: str) -> None:
+        """Count one GitHub request (``SharedTransport``'s observer)."""
+        self.github_requests.labels(outcome=outcome).inc()
 
     async def render(self, sample_jobs: Callable[[], Awaitable[dict[str, int]]] | None) -> bytes:
         """The exposition text; job counts are sampled from the store first when a sampler is given."""

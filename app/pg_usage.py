@@ -134,6 +134,18 @@ class PostgresUsageLedger:
         checked_key("scope", scope)
         return await self._tokens(scope, utc_day(since), utc_day(self._clock()))
 
+    async def tokens_today_by_scope(self, prefix: str, *, limit: int = 50) -> dict[str, int]:
+        """Read-only (the status page): today's tokens of every scope starting with ``prefix``, most first."""
+        pool = await self._get_pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT scope, tokens FROM archbot_usage_tokens WHERE day = %s AND left(scope, %s) = %s"
+                " ORDER BY tokens DESC, scope LIMIT %s",
+                (utc_day(self._clock()), len(prefix), prefix, limit),
+            )
+            rows = await cur.fetchall()
+        return {str(scope): int(tokens) for scope, tokens in rows}
+
     # -- events ---------------------------------------------------------------------------------------
 
     async def record(self, key: str) -> None:

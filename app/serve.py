@@ -62,6 +62,8 @@ from app.worker import Worker
 if TYPE_CHECKING:  # the web stack is imported by the code that serves (not by worker, send-test-delivery)
     from fastapi import FastAPI
 
+    from app.status.collect import SpendLedger, StatusQueue
+
 DAY_SECONDS = 86_400.0
 JOB_RETENTION = 7 * DAY_SECONDS  # finished jobs and delivery ids (GitHub redelivers for 3 days)
 PRUNE_INTERVAL = 3600.0
@@ -330,7 +332,7 @@ def build_web_app(
         ):
             yield
 
-    return create_app(
+    app = create_app(
         config=WebhookConfig(
             secrets=tuple(settings.webhook_secrets()),
             max_body_bytes=settings.archbot_max_body_bytes,
@@ -341,6 +343,30 @@ def build_web_app(
         metrics=metrics,
         lifespan=lifespan,
     )
+    add_status_page(app, settings, queue=queue, ledger=ledger, metrics=metrics)
+    return app
+
+
+def add_status_page(
+    app: FastAPI, settings: Settings, *, queue: StatusQueue, ledger: SpendLedger | None, metrics: Metrics
+) -> None:
+    """``GET /``: the status page (its private part behind ``ARCHBOT_STATUS_TOKEN``); any store backend."""
+    from app import __version__
+    from app.status.auth import StatusAuth
+    from app.status.collect import StatusSources
+    from app.status.routes import add_status_routes
+
+    token = settings.archbot_status_token.get_secret_value() if settings.archbot_status_token else None
+    sources = StatusSources(
+        version=__version__,
+        queue=queue,
+        metrics=metrics,
+        api_url=settings.github_api_url,
+        daily_budget=settings.archbot_daily_token_budget,
+        ledger=ledger,
+        secrets=tuple(settings.secret_values()),
+    )
+    add_status_routes(app, sources=sources, auth=StatusAuth(token))
 
 
 class _StopSignals:
@@ -395,6 +421,7 @@ async def _serve(
     signals: _StopSignals,
     transport: SharedTransport,
     run_worker: bool = True,
+    metrics: Metrics,
 ) -> int:
     import uvicorn  # only the serving process loads the web server
 
@@ -415,7 +442,7 @@ async def _serve(
             ledger=ledger,
             factory=factory,
             identity=identity,
-            metrics=Metrics(),
+            metrics=metrics,
             run_worker=run_worker,
         )
         from app.warmup import warm_up  # only the serving process
@@ -479,7 +506,8 @@ def serve(
     settings.require_serve()
     run_worker = with_worker or not is_postgres_url(settings.archbot_database_url)
     queue, ledger = build_stores(settings, listen=run_worker)
-    transport = SharedTransport()
+    metrics = Metrics()
+    transport = SharedTransport(observe=metrics.observe_github)
     factory = github_factory(settings, transport)
     signals = _StopSignals()
     with signals.installed():
@@ -495,6 +523,7 @@ def serve(
                     signals=signals,
                     transport=transport,
                     run_worker=run_worker,
+                    metrics=metrics,
                 )
             )
         except StartupError as exc:

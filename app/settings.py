@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     archbot_commands_per_issue_per_hour: int = Field(default=10, ge=0)
     archbot_reviews_per_pr_per_hour: int = Field(default=6, ge=0)  # model reviews; static checks always run
     archbot_answers_per_pr_per_day: int = Field(default=20, ge=0)  # model answers in review threads
+    # The status page (GET /): its private part needs this token (bearer header or the login form);
+    # at least 16 characters, since anyone who can reach the server can try tokens
+    archbot_status_token: SecretStr | None = Field(default=None, min_length=16)
 
     # Diff caps (README "Big diffs"): beyond them the highest-risk files that fit are reviewed and the
     # rest named as not reviewed; the CLI refuses to read a diff over archbot_max_diff_bytes.
@@ -120,6 +123,14 @@ class Settings(BaseSettings):
             for s in (self.github_webhook_secret, self.github_webhook_secret_previous)
             if s is not None and s.get_secret_value()
         ]
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret's value (pages and reasons are scrubbed of them literally)."""
+        values = [*self.webhook_secrets(), self.private_key() or ""]
+        for secret in (self.github_token, self.anthropic_api_key, self.anthropic_auth_token, self.archbot_status_token):
+            if secret is not None:
+                values.append(secret.get_secret_value())
+        return [v for v in values if len(v) >= 8]
 
     def has_model_credentials(self) -> bool:
         """True when the Anthropic SDK has a key or token to send."""

@@ -97,6 +97,10 @@ class UsageLedger(Protocol):
         True when recorded (the caller may go ahead), False when the limit was reached."""
         ...
 
+    async def tokens_today_by_scope(self, prefix: str, *, limit: int = 50) -> dict[str, int]:
+        """Today's tokens of every scope starting with ``prefix``, most first, at most ``limit`` (read-only)."""
+        ...
+
     async def prune(self) -> int:
         """Delete rows older than the retention window; returns the number of rows deleted."""
         ...
@@ -190,6 +194,18 @@ class SQLiteUsageLedger:
         """Tokens spent by ``scope`` from ``since``'s UTC day through today (older days may be pruned)."""
         checked_key("scope", scope)
         return await self._call(self._tokens_sync, scope, utc_day(since), utc_day(self._clock()))
+
+    def _today_by_scope_sync(self, prefix: str, day: str, limit: int) -> dict[str, int]:
+        rows = self._db().execute(
+            "SELECT scope, tokens FROM usage_tokens WHERE day = ? AND substr(scope, 1, ?) = ?"
+            " ORDER BY tokens DESC, scope LIMIT ?",
+            (day, len(prefix), prefix, limit),
+        )
+        return {str(scope): int(tokens) for scope, tokens in rows}
+
+    async def tokens_today_by_scope(self, prefix: str, *, limit: int = 50) -> dict[str, int]:
+        """Read-only (the status page): today's tokens of every scope starting with ``prefix``, most first."""
+        return await self._call(self._today_by_scope_sync, prefix, utc_day(self._clock()), limit)
 
     # -- events ---------------------------------------------------------------------------------------
 

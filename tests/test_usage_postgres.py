@@ -81,6 +81,16 @@ async def test_tokens_add_up_per_scope_and_roll_over_at_utc_midnight(
         await ledger.tokens_today("")
 
 
+async def test_todays_tokens_by_scope_for_the_status_page(ledger: PostgresUsageLedger, clock: FakeClock) -> None:
+    await ledger.add_tokens("inst:7", 5)
+    await ledger.add_tokens("inst:42", 1234)
+    await ledger.add_tokens("pr:o/r#1", 99)
+    assert await ledger.tokens_today_by_scope("inst:") == {"inst:42": 1234, "inst:7": 5}
+    assert list(await ledger.tokens_today_by_scope("inst:", limit=1)) == ["inst:42"]
+    clock.advance(HOUR)  # a new UTC day
+    assert await ledger.tokens_today_by_scope("inst:") == {}
+
+
 async def test_events_count_and_limit(ledger: PostgresUsageLedger, clock: FakeClock) -> None:
     await ledger.record("cmd:o/r#1")
     clock.advance(10)

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -44,6 +45,17 @@ MAX_CACHED_INSTALLATIONS = 512
 _TOKEN_PACER_KEY = -1
 
 
+def request_outcome(status: int) -> str:
+    """A GitHub answer's class for the error-rate metric."""
+    if status == 429:
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    if status >= 400:
+        return "client_error"
+    return "ok"
+
+
 class SharedTransport(httpx.AsyncBaseTransport):
     """One connection pool, and one TLS context, for every GitHub request of the process.
 
@@ -53,11 +65,22 @@ class SharedTransport(httpx.AsyncBaseTransport):
     transport it does neither. githubkit closes each client's transport when the request is done, so
     ``aclose`` does nothing here; ``shutdown`` closes the pool when the process stops."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport | None = None, *, observe: Callable[[str], None] | None = None
+    ) -> None:
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(retries=0)
+        self._observe = observe  # told each request's outcome (``request_outcome``): the metrics' error rate
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
+        if self._observe is None:
+            return await self._inner.handle_async_request(request)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx.TransportError:
+            self._observe("transport_error")
+            raise
+        self._observe(request_outcome(response.status_code))
+        return response
 
     async def aclose(self) -> None:
         """Kept open: it is shared by every client (see ``shutdown``)."""

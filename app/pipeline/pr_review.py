@@ -311,6 +311,9 @@ class PullRequestReview:
             result = result.model_copy(update={"errors": [*result.errors, f"skipped: budget ({over_budget})"]})
         await record_spend(self.deps, self.job, result.usage)
         self._count_suggestions(result)
+        calls = self.deps.metrics.model_calls
+        calls.labels(outcome="ok").inc(result.model_calls - result.model_calls_failed)
+        calls.labels(outcome="error").inc(result.model_calls_failed)
         self.report.result = result
         threads = thread_state(ctx.threads, self.deps.identity, head)
         earlier = {str(fp) for fp in _strings(previous.get("inline"))} | set(threads.posted)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from app.jobs import Job
+from app.jobs import Job, JobKind
 
 
 class JobState(StrEnum):
@@ -139,6 +139,12 @@ class JobQueue(Protocol):
 
     async def counts(self) -> dict[str, int]:
         """Number of jobs by state; every ``JobState`` value is present."""
+        ...
+
+    async def recent(
+        self, states: Sequence[JobState], *, kind: JobKind | None = None, limit: int = 20
+    ) -> list[JobRecord]:
+        """Read-only (the status page): up to ``limit`` jobs in ``states`` (of ``kind`` if given), newest first."""
         ...
 
     async def ping(self) -> bool:

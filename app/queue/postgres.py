@@ -34,7 +34,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from app.jobs import Job
+from app.jobs import Job, JobKind
 from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, check_schema
 from app.pg_url import conninfo
 from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
@@ -540,6 +540,26 @@ class PostgresJobQueue:
     async def find(self, idempotency_key: str) -> JobRecord | None:
         """The job with this idempotency key, if any."""
         return await self._get("a.idempotency_key", idempotency_key)
+
+    async def recent(
+        self, states: Sequence[JobState], *, kind: JobKind | None = None, limit: int = 20
+    ) -> list[JobRecord]:
+        """Read-only: up to ``limit`` jobs in ``states`` (of ``kind`` if given), last updated first."""
+        wanted = {JobState(s) for s in states}
+        statuses = [status for status, state in _STATE.items() if state in wanted]
+        if not statuses or limit <= 0:
+            return []
+        where = "p.queue_name = %s AND p.status::text = ANY(%s)" + (" AND p.args->'job'->>'kind' = %s" if kind else "")
+        params: tuple[object, ...] = (QUEUE_NAME, statuses, *((kind.value,) if kind else ()), limit)
+        pool = await self._get_pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM archbot_jobs a JOIN procrastinate_jobs p ON p.id = a.job_id"  # noqa: S608
+                f" WHERE {where} ORDER BY a.updated_at DESC, a.job_id DESC LIMIT %s",
+                params,
+            )
+            rows = await cur.fetchall()
+        return [_record(row) for row in rows]
 
     async def counts(self) -> dict[str, int]:
         """Jobs by state (every state present, zero when none): the queue depth per state."""

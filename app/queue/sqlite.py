@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
-from app.jobs import Job
+from app.jobs import Job, JobKind
 from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
 from app.sqlite_store import SQLiteThread, write_transaction
 
@@ -51,6 +51,7 @@ _SCHEMA = (
     """,
     "CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after, id)",
     "CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state)",
+    "CREATE INDEX IF NOT EXISTS jobs_state_updated ON jobs (state, updated_at)",  # recent(): the status page
     """
     CREATE TABLE IF NOT EXISTS deliveries (
         delivery_id TEXT PRIMARY KEY,
@@ -447,6 +448,23 @@ class SQLiteJobQueue:
     async def counts(self) -> dict[str, int]:
         """Jobs by state (every state present, zero when none)."""
         return await self._call(self._counts_sync)
+
+    def _recent_sync(self, states: tuple[str, ...], kind: str | None, limit: int) -> list[JobRecord]:
+        marks = ", ".join("?" for _ in states)
+        where = f"state IN ({marks})" + (" AND kind = ?" if kind is not None else "")
+        params: tuple[object, ...] = (*states, *((kind,) if kind is not None else ()), limit)
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY updated_at DESC, id DESC LIMIT ?"  # noqa: S608
+        return [_record(row) for row in self._db().execute(sql, params)]
+
+    async def recent(
+        self, states: Sequence[JobState], *, kind: JobKind | None = None, limit: int = 20
+    ) -> list[JobRecord]:
+        """Read-only: up to ``limit`` jobs in ``states`` (of ``kind`` if given), last updated first."""
+        if not states or limit <= 0:
+            return []
+        return await self._call(
+            self._recent_sync, tuple(JobState(s).value for s in states), None if kind is None else kind.value, limit
+        )
 
     def _ping_sync(self) -> bool:
         return bool(self._db().execute("SELECT 1").fetchone()[0] == 1)

@@ -1,6 +1,7 @@
 """Browser fixtures for tests: Playwright driving Debian's Chromium (no browser download).
 
-``browser`` is one Chromium per test session; ``page`` a fresh context (no cookies) with JavaScript
+``browser`` is one Chromium per test module (Playwright's sync API runs an event loop while it is open,
+which would break the asyncio tests of later modules); ``page`` a fresh context (no cookies) with JavaScript
 OFF — archbot's pages must work without it — whose console is collected (``console_errors``).
 Without Chromium or Playwright the tests skip with a one-line reason, unless ``ARCHBOT_REQUIRE_BROWSER=1``
 (set by ``.ci/run``): then they fail. ``screenshot`` keeps a full-page PNG under ``tests/artifacts/``
@@ -31,7 +32,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # playwright's sync API holds an event loop: not past the module
 def browser() -> Iterator[Browser]:
     if shutil.which(CHROMIUM) is None:
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")

@@ -19,6 +19,8 @@ from app.setup.envfile import refusal
 from app.setup.web import Registration, SetupConfig, create_setup_app
 
 INTERRUPTED = 130
+LINGER_SECONDS = 1.5
+"""How long the setup server keeps answering after the success page (its stylesheet is still to come)."""
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -42,7 +44,7 @@ def _recorded_signals() -> Iterator[list[int]]:
 async def serve_setup(config: SetupConfig, *, host: str, port: int) -> Registration | None:
     """Serve the setup app on ``host:port``; the registration, or None when stopped first.
 
-    The server stops itself once the success page has been sent."""
+    The server stops itself ``LINGER_SECONDS`` after the success page has been sent."""
     import uvicorn
 
     registered: list[Registration] = []
@@ -50,8 +52,8 @@ async def serve_setup(config: SetupConfig, *, host: str, port: int) -> Registrat
 
     def finished(registration: Registration) -> None:
         registered.append(registration)
-        if server is not None:
-            server.should_exit = True
+        if server is not None:  # linger a moment: the browser still fetches the success page's stylesheet
+            asyncio.get_running_loop().call_later(LINGER_SECONDS, setattr, server, "should_exit", True)
 
     app = create_setup_app(dataclasses.replace(config, on_registered=finished))
     server = uvicorn.Server(

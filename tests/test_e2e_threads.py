@@ -314,3 +314,15 @@ def test_answers_are_cut_at_a_word_limit_keeping_whitespace() -> None:
 
     assert clip_words("one  two\nthree", 3) == "one  two\nthree"
     assert clip_words("one  two\nthree four", 3) == "one  two\nthree …"
+
+
+async def test_the_installation_daily_budget_stops_answers_with_a_notice(tmp_path: Path) -> None:
+    h = await opened(tmp_path, archbot_daily_token_budget=1)  # the review itself spent it
+    try:
+        await ask(h, "Why is this a problem?")
+        await ask(h, "Still, why?")
+        assert h.model.calls("submit_answer") == []
+        [notice] = answers(h)
+        assert "answer quota for this installation today" in notice.body
+    finally:
+        await h.close()

@@ -326,3 +326,11 @@ async def test_the_installation_daily_budget_stops_answers_with_a_notice(tmp_pat
         assert "answer quota for this installation today" in notice.body
     finally:
         await h.close()
+
+
+async def test_a_model_outage_posts_nothing(h: Harness) -> None:
+    overloaded = (529, {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}, {})
+    h.model.fail_with = [overloaded] * 10
+    await ask(h, "Why is this a problem?")
+    assert answers(h) == [] and reply_calls(h) == 0
+    assert h.model.fail_with != [overloaded] * 10  # the model was asked

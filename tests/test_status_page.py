@@ -330,3 +330,11 @@ def test_serve_refuses_a_short_status_token_without_echoing_it(tmp_path: Path) -
     )
     assert done.returncode == 2, done.stderr
     assert "ARCHBOT_STATUS_TOKEN" in done.stderr and "short-tok3n" not in done.stderr + done.stdout
+
+
+async def test_logged_in_with_the_store_gone_says_so(world: World) -> None:
+    await world.queue.close()
+    r = await world.client.get("/", headers=bearer())
+    assert r.status_code == 200
+    assert "Unhealthy" in r.text and "store: unreachable" in r.text and "The store is unreachable" in r.text
+    assert 'action="/logout"' in r.text and 'action="/login"' not in r.text and 'id="queue"' not in r.text

@@ -5,11 +5,13 @@ which would break the asyncio tests of later modules); ``page`` a fresh context 
 OFF — archbot's pages must work without it — whose console is collected (``console_errors``).
 Without Chromium or Playwright the tests skip with a one-line reason, unless ``ARCHBOT_REQUIRE_BROWSER=1``
 (set by ``.ci/run``): then they fail. ``screenshot`` keeps a full-page PNG under ``tests/artifacts/``
-(git-ignored). Import the fixtures into a test module: ``from tests.browser import browser, page``.
+(git-ignored). Import the fixtures into a test module: ``from tests.browser import browser, page``;
+``open_page(browser, javascript=True)`` gives a tab with JavaScript on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -48,9 +50,10 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1200, "height": 900})
+@contextlib.contextmanager
+def open_page(browser: Browser, *, javascript: bool = False) -> Iterator[Page]:
+    """A tab in a fresh context (no cookies), JavaScript off unless asked, its console errors collected."""
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1200, "height": 900})
     tab = context.new_page()
     errors: list[str] = []
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -60,6 +63,12 @@ def page(browser: Browser) -> Iterator[Page]:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with open_page(browser) as tab:
+        yield tab
 
 
 def console_errors(tab: Page) -> list[str]:

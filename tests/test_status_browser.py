@@ -121,8 +121,9 @@ def test_status_page_before_and_after_a_review(world: World, page: Page) -> None
     assert (link.get_attribute("href") or "").endswith(f"/{REPO}/pull/7")
     rates = tab.locator("#rates").inner_text()
     assert "Model calls failed" in rates and "GitHub requests" in rates
+    model_calls = int(tab.locator("#rates tbody tr").nth(0).locator("td").nth(1).inner_text())
     github_calls = int(tab.locator("#rates tbody tr").nth(1).locator("td").nth(1).inner_text())
-    assert github_calls > 0  # the review's GitHub requests were counted
+    assert model_calls == 1 and github_calls > 0  # the review's model call and GitHub requests were counted
     spend = tab.locator("#spend").inner_text()
     assert str(INSTALLATION) in spend  # the fake model's tokens, against the daily budget
     html = tab.content()

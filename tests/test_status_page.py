@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from app import __version__
+from app.github.client import SharedTransport
 from app.handlers import build_router
 from app.jobs import Job, JobKind
 from app.metrics import Metrics
@@ -330,3 +331,34 @@ def test_serve_refuses_a_short_status_token_without_echoing_it(tmp_path: Path) -
     )
     assert done.returncode == 2, done.stderr
     assert "ARCHBOT_STATUS_TOKEN" in done.stderr and "short-tok3n" not in done.stderr + done.stdout
+
+
+async def test_logged_in_with_the_store_gone_says_so(world: World) -> None:
+    await world.queue.close()
+    r = await world.client.get("/", headers=bearer())
+    assert r.status_code == 200
+    assert "Unhealthy" in r.text and "store: unreachable" in r.text and "The store is unreachable" in r.text
+    assert 'action="/logout"' in r.text and 'action="/login"' not in r.text and 'id="queue"' not in r.text
+
+
+async def test_github_requests_are_counted_by_outcome_for_the_error_rate() -> None:
+    answers = iter([200, 404, 429, 502])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(answers, None)
+        if status is None:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(status)
+
+    metrics = Metrics()
+    transport = SharedTransport(httpx.MockTransport(handler), observe=metrics.observe_github)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gh.test") as client:
+        for _ in range(4):
+            await client.get("/x")
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/x")
+    counted = {
+        o: metrics.registry.get_sample_value("archbot_github_requests_total", {"outcome": o})
+        for o in ("ok", "client_error", "rate_limited", "server_error", "transport_error")
+    }
+    assert counted == {"ok": 1, "client_error": 1, "rate_limited": 1, "server_error": 1, "transport_error": 1}

@@ -25,10 +25,14 @@ class StatusRenderer:
             lstrip_blocks=True,
         )
 
-    def page(self, view: StatusView, *, login_enabled: bool, form_token: str, message: str = "") -> str:
+    def page(
+        self, view: StatusView, *, login_enabled: bool, logged_in: bool, form_token: str, message: str = ""
+    ) -> str:
         """The whole page for ``view`` (the private part only when ``view.private`` is set)."""
         template = self._env.get_template("page.html")
-        return template.render(view=view, login_enabled=login_enabled, form_token=form_token, message=message)
+        return template.render(
+            view=view, login_enabled=login_enabled, logged_in=logged_in, form_token=form_token, message=message
+        )
 
     @cached_property
     def stylesheet(self) -> bytes:

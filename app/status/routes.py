@@ -58,7 +58,11 @@ def add_status_routes(app: FastAPI, *, sources: StatusSources, auth: StatusAuth)
 
     async def page(request: Request, *, status: int = 200, message: str = "", allowed: bool = False) -> Response:
         view = await (private_view(sources) if allowed else public_view(sources))
-        html = renderer.page(view, login_enabled=auth.enabled, form_token=auth.form_token(), message=message)
+        if allowed and view.private is None:
+            message = "The store is unreachable: the queue, jobs and spend cannot be shown."
+        html = renderer.page(
+            view, login_enabled=auth.enabled, logged_in=allowed, form_token=auth.form_token(), message=message
+        )
         response = _secured(HTMLResponse(html, status_code=status))
         if status == 401 and request.headers.get("authorization"):
             response.headers["WWW-Authenticate"] = 'Bearer realm="archbot status"'

@@ -137,3 +137,55 @@ async def test_many_leasers_never_run_two_jobs_of_one_pr(db_url: str) -> None:
     finally:
         for queue in queues:
             await queue.close()
+
+
+async def test_readyz_checks_the_database_and_metrics_count_from_it(db_url: str) -> None:
+    """The receiver's /readyz answers 503 while PostgreSQL refuses it, 200 again once it is back; /metrics
+    reports the queue depth per state read from the database (jobs another process queued included)."""
+    import httpx
+
+    from app.handlers import build_router
+    from app.metrics import Metrics
+    from app.web import WebhookConfig, create_app
+    from tests.webhook_helpers import SECRET
+
+    await migrate(db_url)
+    other, queue = PostgresJobQueue(db_url), PostgresJobQueue(db_url, ping_timeout=2.0)
+    app = create_app(
+        config=WebhookConfig(secrets=(SECRET,), max_body_bytes=1024 * 1024),
+        store=queue,
+        router=build_router(),
+        metrics=Metrics(),
+    )
+    name = db_url.rsplit("/", 1)[1]
+    admin = await psycopg.AsyncConnection.connect(db_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    try:
+        await other.enqueue(review(1, "a"))
+        await other.enqueue(review(1, "b"))  # supersedes the queued "a"
+        await other.enqueue(review(2, "a"))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://archbot.test") as client:
+            assert (await client.get("/readyz")).status_code == 200
+            text = (await client.get("/metrics")).text
+            assert 'archbot_jobs{state="queued"} 2.0' in text
+            assert 'archbot_jobs{state="superseded"} 1.0' in text
+
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            answer = await client.get("/readyz")
+            assert answer.status_code == 503, answer.text
+
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            for _ in range(100):
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("/readyz did not recover after the database came back")
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+        await queue.close()
+        await other.close()

@@ -189,3 +189,36 @@ async def test_readyz_checks_the_database_and_metrics_count_from_it(db_url: str)
         await admin.close()
         await queue.close()
         await other.close()
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("worker",)])
+def test_serve_and_worker_refuse_an_unmigrated_or_unreachable_database_in_one_line(
+    db_url: str, command: tuple[str, ...]
+) -> None:
+    from tests.fakegithub import app_private_key
+
+    base = {
+        "GITHUB_APP_ID": "4242",
+        "GITHUB_PRIVATE_KEY": app_private_key(),
+        "GITHUB_WEBHOOK_SECRET": "s3cret",
+        "GITHUB_API_URL": "http://127.0.0.1:9",  # never reached: the store is checked first
+    }
+    for url, expected in (
+        (db_url, "run `archbot db migrate` first"),
+        ("postgresql://archbot:hunter2@127.0.0.1:9/archbot", "postgresql://archbot:***@127.0.0.1:9/archbot"),
+    ):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHBOT_", "GITHUB_", "ANTHROPIC_"))}
+        env |= base | {"ARCHBOT_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", *command],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith("archbot: cannot open the store") and expected in last, done.stderr
+        assert "hunter2" not in done.stderr

@@ -219,6 +219,6 @@ def test_serve_and_worker_refuse_an_unmigrated_or_unreachable_database_in_one_li
             check=False,
         )
         assert done.returncode == 1, done.stderr
-        last = done.stderr.strip().splitlines()[-1]
+        [last] = done.stderr.strip().splitlines()
         assert last.startswith("archbot: cannot open the store") and expected in last, done.stderr
         assert "hunter2" not in done.stderr

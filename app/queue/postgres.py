@@ -35,7 +35,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from app.jobs import Job
-from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, check_schema
+from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, check_database, check_schema
 from app.pg_url import conninfo
 from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
 
@@ -140,6 +140,7 @@ class PostgresJobQueue:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._pool is None:
+                await check_database(self.url)  # fail fast, in one line, instead of a pool retrying
                 pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
                     self._conninfo,
                     min_size=self._min_size,

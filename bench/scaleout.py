@@ -53,11 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lease", type=float, default=10.0, help="ARCHBOT_WORKER_LEASE_SECONDS")
     p.add_argument("--no-kill", action="store_true", help="do not SIGKILL a worker mid-run")
     p.add_argument("--seed", type=int, default=18)
+    p.add_argument(
+        "--installations", type=int, default=1, help="spread the PRs over this many installations (write pacing)"
+    )
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
-    deliveries = plan(args.prs, args.pushes, args.redeliveries, seed=args.seed)
+    deliveries = plan(args.prs, args.pushes, args.redeliveries, seed=args.seed, installations=args.installations)
     expected_jobs = args.prs * args.pushes
     finals = {f"review_pr:{REPO}#{pr}@{head(pr, args.pushes)}:incr" for pr in range(1, args.prs + 1)}
     report: dict[str, object] = {}
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             final_push=args.pushes,
             model_latency=args.model_latency,
             lease_seconds=args.lease,
+            installations=args.installations,
         ) as w,
     ):
         for _ in range(args.receivers):
@@ -121,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             "model_calls": len(w.model.calls("submit_review")),
             "github_writes": writes,
             # archbot paces writes per installation per process (>= 1.05 s apart): this is the floor it sets
-            "write_pacing_floor_s": round(writes * 1.05 / max(args.workers, 1), 1),
+            "installations": args.installations,
+            "write_pacing_floor_s": round(writes * 1.05 / max(args.workers * args.installations, 1), 1),
             "states": result.states(),
             "superseded_in_queue": result.superseded_queued(),
             "superseded_at_run_time": result.superseded_running(),

@@ -59,15 +59,17 @@ class Delivery:
     redelivery: bool
 
 
-def plan(prs: int, pushes: int, redeliveries: int, seed: int) -> list[Delivery]:
+def plan(prs: int, pushes: int, redeliveries: int, seed: int, *, installations: int = 1) -> list[Delivery]:
     """``prs * (pushes + redeliveries)`` deliveries: per PR ``opened`` then ``synchronize`` pushes in order,
-    plus redeliveries (same delivery id and body) of random earlier pushes; PRs interleaved at random."""
+    plus redeliveries (same delivery id and body) of random earlier pushes; PRs interleaved at random.
+    PR ``n`` belongs to installation ``INSTALLATION + n % installations``."""
     rng = random.Random(seed)
     per_pr: list[list[Delivery]] = []
     for pr in range(1, prs + 1):
         seq: list[Delivery] = []
         for push in range(1, pushes + 1):
             payload = pr_payload("opened" if push == 1 else "synchronize", number=pr, sha=head(pr, push))
+            payload["installation"] = {"id": INSTALLATION + pr % installations}
             seq.append(Delivery(pr, push, str(uuid.uuid4()), json.dumps(payload).encode(), False))
         for _ in range(redeliveries):
             original = rng.choice(seq[:pushes])
@@ -269,14 +271,22 @@ def migrate(db_url: str) -> None:
 
 @contextmanager
 def world(
-    db_url: str, workdir: Path, *, prs: int, final_push: int, model_latency: float, lease_seconds: float
+    db_url: str,
+    workdir: Path,
+    *,
+    prs: int,
+    final_push: int,
+    model_latency: float,
+    lease_seconds: float,
+    installations: int = 1,
 ) -> Iterator[World]:
     """The fake GitHub (every PR already at its final head: older pushes are stale when a worker reaches
     them), the fake model answering after ``model_latency`` seconds, a migrated database; no process yet."""
     migrate(db_url)
     key = app_private_key()
     fake = FakeGitHub(app_id=APP_ID, slug="archbot", private_key=key)
-    fake.add_installation(INSTALLATION)
+    for n in range(installations):
+        fake.add_installation(INSTALLATION + n)
     fake.add_repo(REPO)
     for pr in range(1, prs + 1):
         fake.add_pr(

@@ -18,10 +18,12 @@ leased again after ``--lease`` seconds (``ARCHBOT_WORKER_LEASE_SECONDS``).
 
 Reported: wall time from the first delivery until every job is finished, throughput (jobs/s, and reviews
 posted/s: the model-bound part), jobs by final state, superseded in the queue vs at run time, lost
-(a push without its job, a delivery id not recorded, or a PR without a review of its latest head) and
-duplicates (a second review on a PR). Also the GitHub writes and the floor that write pacing sets on the
-wall time: archbot keeps >= 1.05 s between writes per installation *per process* (``app.github.pacing``),
-and every PR here is in one installation, so the workers, not the queue, are the limit. Exit code 0 when
+(a push without its job, a delivery id not recorded, or a PR without a review of its latest head),
+duplicates (a second review on a PR), and the deliveries a receiver answered 503 ("store unavailable,
+retry later": the database did not answer within 0.8 s) that the sender sent again. Also the GitHub
+writes and the floor that write pacing sets on the wall time: archbot keeps >= 1.05 s between writes per
+installation *per process* (``app.github.pacing``), and by default every PR is in one installation, so
+the workers' pacing, not the queue, is the limit (``--installations N`` spreads them). Exit code 0 when
 nothing is lost or duplicated, 1 otherwise.
 """
 
@@ -117,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             "concurrency_per_worker": args.concurrency,
             "model_latency_s": args.model_latency,
             "send_seconds": round(sent, 2),
+            "resent_after_503": w.resent,
             "seconds": round(seconds, 2),
             "jobs": len(result.jobs),
             "jobs_per_s": round(len(result.jobs) / seconds, 2),

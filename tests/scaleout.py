@@ -43,6 +43,7 @@ LEAK = {
 }
 APP_ID = 4242
 TERMINAL = ("succeeded", "failed", "cancelled", "aborted")
+SEND_ATTEMPTS = 10
 
 
 def head(pr: int, push: int) -> str:
@@ -134,6 +135,7 @@ class World:
     workdir: Path
     receivers: list[tuple[Proc, str]] = field(default_factory=list)
     workers: list[Proc] = field(default_factory=list)
+    resent: int = 0  # deliveries sent again after a 503 or no answer (``send``)
 
     def start_receiver(self) -> str:
         port = free_port()
@@ -182,10 +184,13 @@ class World:
 
     def send(self, deliveries: list[Delivery], *, senders: int = 4, seed: int = 1) -> list[int]:
         """Send every delivery (per PR in order: PR n goes through sender n % senders) to a random receiver;
-        the HTTP statuses, in ``deliveries`` order."""
+        the final HTTP statuses, in ``deliveries`` order. A delivery not acknowledged (503 "store
+        unavailable, retry later" from an overloaded receiver, or no answer) is sent again, with the same
+        delivery id, to the other receiver, as an operator's redelivery would; ``self.resent`` counts them."""
         rng = random.Random(seed)
-        targets = [rng.choice(self.receivers)[1] for _ in deliveries]
+        targets = [rng.randrange(len(self.receivers)) for _ in deliveries]
         statuses = [0] * len(deliveries)
+        resent = [0] * senders
 
         def run(lane: int) -> None:
             with httpx.Client(timeout=15.0) as client:
@@ -193,13 +198,23 @@ class World:
                     if d.pr % senders != lane:
                         continue
                     headers = signed_headers(d.body, "pull_request", delivery=d.delivery_id)
-                    statuses[i] = client.post(f"{targets[i]}/webhook", content=d.body, headers=headers).status_code
+                    for attempt in range(SEND_ATTEMPTS):
+                        url = self.receivers[(targets[i] + attempt) % len(self.receivers)][1]
+                        try:
+                            statuses[i] = client.post(f"{url}/webhook", content=d.body, headers=headers).status_code
+                        except httpx.TransportError:
+                            statuses[i] = 0
+                        if statuses[i] not in (0, 503):
+                            break
+                        resent[lane] += 1
+                        time.sleep(0.2 * (attempt + 1))
 
         threads = [threading.Thread(target=run, args=(lane,)) for lane in range(senders)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        self.resent = sum(resent)
         return statuses
 
     # -- the database ---------------------------------------------------------------------------------

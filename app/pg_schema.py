@@ -149,3 +149,12 @@ async def check_schema(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> Non
         raise SchemaError("the database has no archbot schema; run `archbot db migrate` first")
     if version != SCHEMA_VERSION:
         raise SchemaError(f"the database has archbot schema version {version}; this archbot needs {SCHEMA_VERSION}")
+
+
+async def check_database(url: str, *, connect_timeout: float = 5.0) -> None:
+    """Connect once and ``check_schema``: an unreachable server or a missing schema fails here, fast and
+    with libpq's own reason, before a pool starts retrying in the background."""
+    async with await psycopg.AsyncConnection.connect(
+        conninfo(url), autocommit=True, connect_timeout=max(int(connect_timeout), 1)
+    ) as conn:
+        await check_schema(conn)

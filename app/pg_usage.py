@@ -18,7 +18,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from app.pg_schema import check_schema
+from app.pg_schema import check_database, check_schema
 from app.pg_url import conninfo
 from app.usage import DAY_SECONDS, RETENTION_DAYS, checked_key, utc_day
 
@@ -61,6 +61,7 @@ class PostgresUsageLedger:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._pool is None:
+                await check_database(self.url)  # fail fast, in one line, instead of a pool retrying
                 pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                     self._conninfo,
                     min_size=self._min_size,

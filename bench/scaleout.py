@@ -18,10 +18,12 @@ leased again after ``--lease`` seconds (``ARCHBOT_WORKER_LEASE_SECONDS``).
 
 Reported: wall time from the first delivery until every job is finished, throughput (jobs/s, and reviews
 posted/s: the model-bound part), jobs by final state, superseded in the queue vs at run time, lost
-(a push without its job, a delivery id not recorded, or a PR without a review of its latest head) and
-duplicates (a second review on a PR). Also the GitHub writes and the floor that write pacing sets on the
-wall time: archbot keeps >= 1.05 s between writes per installation *per process* (``app.github.pacing``),
-and every PR here is in one installation, so the workers, not the queue, are the limit. Exit code 0 when
+(a push without its job, a delivery id not recorded, or a PR without a review of its latest head),
+duplicates (a second review on a PR), and the deliveries a receiver answered 503 ("store unavailable,
+retry later": the database did not answer within 0.8 s) that the sender sent again. Also the GitHub
+writes and the floor that write pacing sets on the wall time: archbot keeps >= 1.05 s between writes per
+installation *per process* (``app.github.pacing``), and by default every PR is in one installation, so
+the workers' pacing, not the queue, is the limit (``--installations N`` spreads them). Exit code 0 when
 nothing is lost or duplicated, 1 otherwise.
 """
 
@@ -53,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lease", type=float, default=10.0, help="ARCHBOT_WORKER_LEASE_SECONDS")
     p.add_argument("--no-kill", action="store_true", help="do not SIGKILL a worker mid-run")
     p.add_argument("--seed", type=int, default=18)
+    p.add_argument(
+        "--installations", type=int, default=1, help="spread the PRs over this many installations (write pacing)"
+    )
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
-    deliveries = plan(args.prs, args.pushes, args.redeliveries, seed=args.seed)
+    deliveries = plan(args.prs, args.pushes, args.redeliveries, seed=args.seed, installations=args.installations)
     expected_jobs = args.prs * args.pushes
     finals = {f"review_pr:{REPO}#{pr}@{head(pr, args.pushes)}:incr" for pr in range(1, args.prs + 1)}
     report: dict[str, object] = {}
@@ -71,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             final_push=args.pushes,
             model_latency=args.model_latency,
             lease_seconds=args.lease,
+            installations=args.installations,
         ) as w,
     ):
         for _ in range(args.receivers):
@@ -113,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             "concurrency_per_worker": args.concurrency,
             "model_latency_s": args.model_latency,
             "send_seconds": round(sent, 2),
+            "resent_after_503": w.resent,
             "seconds": round(seconds, 2),
             "jobs": len(result.jobs),
             "jobs_per_s": round(len(result.jobs) / seconds, 2),
@@ -121,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             "model_calls": len(w.model.calls("submit_review")),
             "github_writes": writes,
             # archbot paces writes per installation per process (>= 1.05 s apart): this is the floor it sets
-            "write_pacing_floor_s": round(writes * 1.05 / max(args.workers, 1), 1),
+            "installations": args.installations,
+            "write_pacing_floor_s": round(writes * 1.05 / max(args.workers * args.installations, 1), 1),
             "states": result.states(),
             "superseded_in_queue": result.superseded_queued(),
             "superseded_at_run_time": result.superseded_running(),

@@ -43,6 +43,7 @@ LEAK = {
 }
 APP_ID = 4242
 TERMINAL = ("succeeded", "failed", "cancelled", "aborted")
+SEND_ATTEMPTS = 10
 
 
 def head(pr: int, push: int) -> str:
@@ -59,15 +60,17 @@ class Delivery:
     redelivery: bool
 
 
-def plan(prs: int, pushes: int, redeliveries: int, seed: int) -> list[Delivery]:
+def plan(prs: int, pushes: int, redeliveries: int, seed: int, *, installations: int = 1) -> list[Delivery]:
     """``prs * (pushes + redeliveries)`` deliveries: per PR ``opened`` then ``synchronize`` pushes in order,
-    plus redeliveries (same delivery id and body) of random earlier pushes; PRs interleaved at random."""
+    plus redeliveries (same delivery id and body) of random earlier pushes; PRs interleaved at random.
+    PR ``n`` belongs to installation ``INSTALLATION + n % installations``."""
     rng = random.Random(seed)
     per_pr: list[list[Delivery]] = []
     for pr in range(1, prs + 1):
         seq: list[Delivery] = []
         for push in range(1, pushes + 1):
             payload = pr_payload("opened" if push == 1 else "synchronize", number=pr, sha=head(pr, push))
+            payload["installation"] = {"id": INSTALLATION + pr % installations}
             seq.append(Delivery(pr, push, str(uuid.uuid4()), json.dumps(payload).encode(), False))
         for _ in range(redeliveries):
             original = rng.choice(seq[:pushes])
@@ -132,6 +135,7 @@ class World:
     workdir: Path
     receivers: list[tuple[Proc, str]] = field(default_factory=list)
     workers: list[Proc] = field(default_factory=list)
+    resent: int = 0  # deliveries sent again after a 503 or no answer (``send``)
 
     def start_receiver(self) -> str:
         port = free_port()
@@ -180,10 +184,13 @@ class World:
 
     def send(self, deliveries: list[Delivery], *, senders: int = 4, seed: int = 1) -> list[int]:
         """Send every delivery (per PR in order: PR n goes through sender n % senders) to a random receiver;
-        the HTTP statuses, in ``deliveries`` order."""
+        the final HTTP statuses, in ``deliveries`` order. A delivery not acknowledged (503 "store
+        unavailable, retry later" from an overloaded receiver, or no answer) is sent again, with the same
+        delivery id, to the other receiver, as an operator's redelivery would; ``self.resent`` counts them."""
         rng = random.Random(seed)
-        targets = [rng.choice(self.receivers)[1] for _ in deliveries]
+        targets = [rng.randrange(len(self.receivers)) for _ in deliveries]
         statuses = [0] * len(deliveries)
+        resent = [0] * senders
 
         def run(lane: int) -> None:
             with httpx.Client(timeout=15.0) as client:
@@ -191,13 +198,23 @@ class World:
                     if d.pr % senders != lane:
                         continue
                     headers = signed_headers(d.body, "pull_request", delivery=d.delivery_id)
-                    statuses[i] = client.post(f"{targets[i]}/webhook", content=d.body, headers=headers).status_code
+                    for attempt in range(SEND_ATTEMPTS):
+                        url = self.receivers[(targets[i] + attempt) % len(self.receivers)][1]
+                        try:
+                            statuses[i] = client.post(f"{url}/webhook", content=d.body, headers=headers).status_code
+                        except httpx.TransportError:
+                            statuses[i] = 0
+                        if statuses[i] not in (0, 503):
+                            break
+                        resent[lane] += 1
+                        time.sleep(0.2 * (attempt + 1))
 
         threads = [threading.Thread(target=run, args=(lane,)) for lane in range(senders)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        self.resent = sum(resent)
         return statuses
 
     # -- the database ---------------------------------------------------------------------------------
@@ -269,14 +286,22 @@ def migrate(db_url: str) -> None:
 
 @contextmanager
 def world(
-    db_url: str, workdir: Path, *, prs: int, final_push: int, model_latency: float, lease_seconds: float
+    db_url: str,
+    workdir: Path,
+    *,
+    prs: int,
+    final_push: int,
+    model_latency: float,
+    lease_seconds: float,
+    installations: int = 1,
 ) -> Iterator[World]:
     """The fake GitHub (every PR already at its final head: older pushes are stale when a worker reaches
     them), the fake model answering after ``model_latency`` seconds, a migrated database; no process yet."""
     migrate(db_url)
     key = app_private_key()
     fake = FakeGitHub(app_id=APP_ID, slug="archbot", private_key=key)
-    fake.add_installation(INSTALLATION)
+    for n in range(installations):
+        fake.add_installation(INSTALLATION + n)
     fake.add_repo(REPO)
     for pr in range(1, prs + 1):
         fake.add_pr(

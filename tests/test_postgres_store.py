@@ -137,3 +137,88 @@ async def test_many_leasers_never_run_two_jobs_of_one_pr(db_url: str) -> None:
     finally:
         for queue in queues:
             await queue.close()
+
+
+async def test_readyz_checks_the_database_and_metrics_count_from_it(db_url: str) -> None:
+    """The receiver's /readyz answers 503 while PostgreSQL refuses it, 200 again once it is back; /metrics
+    reports the queue depth per state read from the database (jobs another process queued included)."""
+    import httpx
+
+    from app.handlers import build_router
+    from app.metrics import Metrics
+    from app.web import WebhookConfig, create_app
+    from tests.webhook_helpers import SECRET
+
+    await migrate(db_url)
+    other, queue = PostgresJobQueue(db_url), PostgresJobQueue(db_url, ping_timeout=2.0)
+    app = create_app(
+        config=WebhookConfig(secrets=(SECRET,), max_body_bytes=1024 * 1024),
+        store=queue,
+        router=build_router(),
+        metrics=Metrics(),
+    )
+    name = db_url.rsplit("/", 1)[1]
+    admin = await psycopg.AsyncConnection.connect(db_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    try:
+        await other.enqueue(review(1, "a"))
+        await other.enqueue(review(1, "b"))  # supersedes the queued "a"
+        await other.enqueue(review(2, "a"))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://archbot.test") as client:
+            assert (await client.get("/readyz")).status_code == 200
+            text = (await client.get("/metrics")).text
+            assert 'archbot_jobs{state="queued"} 2.0' in text
+            assert 'archbot_jobs{state="superseded"} 1.0' in text
+
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            answer = await client.get("/readyz")
+            assert answer.status_code == 503, answer.text
+
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            for _ in range(100):
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("/readyz did not recover after the database came back")
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+        await queue.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("worker",)])
+def test_serve_and_worker_refuse_an_unmigrated_or_unreachable_database_in_one_line(
+    db_url: str, command: tuple[str, ...]
+) -> None:
+    from tests.fakegithub import app_private_key
+
+    base = {
+        "GITHUB_APP_ID": "4242",
+        "GITHUB_PRIVATE_KEY": app_private_key(),
+        "GITHUB_WEBHOOK_SECRET": "s3cret",
+        "GITHUB_API_URL": "http://127.0.0.1:9",  # never reached: the store is checked first
+    }
+    for url, expected in (
+        (db_url, "run `archbot db migrate` first"),
+        ("postgresql://archbot:hunter2@127.0.0.1:9/archbot", "postgresql://archbot:***@127.0.0.1:9/archbot"),
+    ):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHBOT_", "GITHUB_", "ANTHROPIC_"))}
+        env |= base | {"ARCHBOT_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", *command],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        [last] = done.stderr.strip().splitlines()
+        assert last.startswith("archbot: cannot open the store") and expected in last, done.stderr
+        assert "hunter2" not in done.stderr

@@ -17,6 +17,12 @@ short transaction), so concurrent receivers and workers never race the two uniqu
 
 ``listen=True`` (workers) also ``LISTEN``s on procrastinate's queue channel, so a job inserted by another
 process wakes this one at once; the poll interval is the fallback.
+
+What the database does NOT share between processes: GitHub write pacing (>= 1 s between writes per
+installation, ``app.github.pacing``) is per process, so N worker processes may write to one installation
+up to N times a second. The lease of a job whose worker died is taken back by the next ``lease`` call
+after it expires (``ARCHBOT_WORKER_LEASE_SECONDS``, heartbeats every third of it); nothing detects the
+death sooner on PostgreSQL (the process may be on another host).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from app.jobs import Job, JobKind
-from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, check_schema
+from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, check_database, check_schema
 from app.pg_url import conninfo
 from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
 
@@ -140,6 +146,7 @@ class PostgresJobQueue:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._pool is None:
+                await check_database(self.url)  # fail fast, in one line, instead of a pool retrying
                 pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
                     self._conninfo,
                     min_size=self._min_size,

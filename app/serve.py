@@ -77,7 +77,9 @@ class StartupError(Exception):
     """Start-up could not complete; the message is one line that says what to check (exit 1)."""
 
 
-def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> GitHubFactory:
+def github_factory(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, metrics: Metrics | None = None
+) -> GitHubFactory:
     """The one GitHub client factory of the process, from settings."""
     return GitHubFactory(
         api_url=settings.github_api_url,
@@ -86,6 +88,7 @@ def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | Non
         private_key=settings.private_key(),
         token=settings.github_token.get_secret_value() if settings.github_token else None,
         async_transport=transport,
+        metrics=metrics,
     )
 
 
@@ -202,6 +205,7 @@ async def background(
         concurrency=settings.archbot_worker_concurrency,
         on_give_up=runner.give_up,
         shutdown_grace=settings.archbot_worker_shutdown_grace,
+        metrics=deps.metrics,
     )
     stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")
@@ -257,7 +261,7 @@ def build_web_app(
         settings=settings,
         factory=factory,
         identity=identity,
-        models=build_model_provider(settings),
+        models=build_model_provider(settings, metrics=metrics),
         metrics=metrics,
         ledger=ledger,
     )
@@ -345,7 +349,14 @@ async def _serve(
                 return 0  # stopped during start-up
             raise
         log.info("app_identified", app_id=identity.app_id, slug=identity.slug, bot_login=identity.bot_login)
-        app = build_web_app(settings, queue=queue, ledger=ledger, factory=factory, identity=identity, metrics=Metrics())
+        app = build_web_app(
+            settings,
+            queue=queue,
+            ledger=ledger,
+            factory=factory,
+            identity=identity,
+            metrics=factory.metrics or Metrics(),
+        )
         config = uvicorn.Config(
             app,
             host=host,
@@ -382,7 +393,7 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
     settings.require_serve()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
-    factory = github_factory(settings, transport)
+    factory = github_factory(settings, transport, Metrics())
     signals = _StopSignals()
     with signals.installed():
         try:
@@ -400,7 +411,7 @@ async def run_worker_only(settings: Settings) -> int:
     settings.require_app_credentials()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
-    factory = github_factory(settings, transport)
+    factory = github_factory(settings, transport, Metrics())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in HANDLED_SIGNALS:
@@ -412,7 +423,8 @@ async def run_worker_only(settings: Settings) -> int:
             settings=settings,
             factory=factory,
             identity=identity,
-            models=build_model_provider(settings),
+            models=build_model_provider(settings, metrics=factory.metrics),
+            metrics=factory.metrics or Metrics(),
             ledger=ledger,
         )
         async with background(queue, ledger, deps, prune_interval=PRUNE_INTERVAL, prune_first_delay=PRUNE_FIRST_DELAY):

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 
 from app.events import EventParseError, parse_event
 from app.jobs import Job
-from app.metrics import Metrics
+from app.metrics import Metrics, action_label, event_label
 from app.queue.base import DeliveryOutcome
 from app.routing import HandlerContext, Mode, Router
 from app.webhooks import BodyTooLarge, read_capped, signature_valid
@@ -79,7 +79,9 @@ def create_app(
         delivery = request.headers.get("x-github-delivery", "")
         seen = _Seen()
         outcome, response = await _intake(request, event_name, delivery, seen)
-        metrics.deliveries.labels(event=event_name[:64] or "none", action=seen.action or "none", outcome=outcome).inc()
+        metrics.deliveries.labels(
+            event=event_label(event_name), action=action_label(seen.action), outcome=outcome
+        ).inc()
         metrics.ack_latency.observe(time.perf_counter() - started)
         log.info(
             "webhook",

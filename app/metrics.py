@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from app.tracing import Tracer
 
 JOB_STATES = ("queued", "running", "failed", "done", "superseded")
 OTHER = "other"
@@ -82,9 +86,15 @@ class _JobGaugeCollector(Collector):
 
 
 class Metrics:
-    """Every metric archbot exports; one instance per app, passed in."""
+    """Every metric archbot exports; one instance per app, passed in.
 
-    def __init__(self) -> None:
+    It also carries the process's tracer (``app.tracing``; a no-op by default), so each instrumented
+    edge (receiver, worker, GitHub transport, model client) gets both through one dependency."""
+
+    def __init__(self, tracer: Tracer | None = None) -> None:
+        from app.tracing import Tracer
+
+        self.tracer: Tracer = tracer if tracer is not None else Tracer()
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.deliveries = Counter(

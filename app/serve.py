@@ -43,6 +43,7 @@ from app.github.errors import GitHubError
 from app.github.models import AppIdentity
 from app.handlers import build_router
 from app.metrics import Metrics
+from app.tracing import build_tracer
 from app.pipeline.deps import Deps
 from app.pipeline.model_provider import build_model_provider
 from app.pipeline.runner import JobRunner
@@ -386,6 +387,8 @@ async def _serve(
         await queue.close()
         await ledger.close()
         await transport.shutdown()
+        if factory.metrics is not None:
+            factory.metrics.tracer.shutdown()  # flush the spans still batched
 
 
 def serve(settings: Settings, *, host: str, port: int) -> int:
@@ -393,7 +396,7 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
     settings.require_serve()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
-    factory = github_factory(settings, transport, Metrics())
+    factory = github_factory(settings, transport, Metrics(build_tracer(settings.otel_exporter_otlp_endpoint)))
     signals = _StopSignals()
     with signals.installed():
         try:
@@ -411,7 +414,7 @@ async def run_worker_only(settings: Settings) -> int:
     settings.require_app_credentials()
     queue, ledger = build_stores(settings)
     transport = SharedTransport()
-    factory = github_factory(settings, transport, Metrics())
+    factory = github_factory(settings, transport, Metrics(build_tracer(settings.otel_exporter_otlp_endpoint)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in HANDLED_SIGNALS:
@@ -438,6 +441,8 @@ async def run_worker_only(settings: Settings) -> int:
         await queue.close()
         await ledger.close()
         await transport.shutdown()
+        if factory.metrics is not None:
+            factory.metrics.tracer.shutdown()
     return 0
 
 

@@ -33,6 +33,7 @@ from app.queue.base import JobQueue, JobSupersededError, Lease, PermanentJobErro
 
 if TYPE_CHECKING:
     from app.metrics import Metrics
+    from app.tracing import Attributes
 
 __all__ = (
     "JobSupersededError",
@@ -266,12 +267,23 @@ class Worker:
         running.inc()
         started = asyncio.get_running_loop().time()
         outcome = "cancelled"
-        try:
-            outcome = await self._process_job(lease)
-        finally:
-            running.dec()
-            metrics.job_duration.labels(kind=kind).observe(asyncio.get_running_loop().time() - started)
-            metrics.job_outcomes.labels(kind=kind, outcome=outcome).inc()
+        attributes: Attributes = {
+            "archbot.job_id": lease.job_id,
+            "archbot.job_kind": kind,
+            "archbot.attempt": lease.attempts,
+            "github.delivery_id": job.delivery_id,
+            "github.installation_id": job.installation_id,
+            "github.repository": job.repo,
+            "github.number": job.number,
+        }
+        with metrics.tracer.span(f"job {kind}", attributes, parent=job.trace) as span:
+            try:
+                outcome = await self._process_job(lease)
+            finally:
+                running.dec()
+                metrics.job_duration.labels(kind=kind).observe(asyncio.get_running_loop().time() - started)
+                metrics.job_outcomes.labels(kind=kind, outcome=outcome).inc()
+                span.set(**{"archbot.outcome": outcome})
 
     async def _process_job(self, lease: Lease) -> str:
         """The attempt's outcome: done, superseded, retried, failed or abandoned (cancelled raises)."""

@@ -99,6 +99,7 @@ async def make_harness(
     with_model: bool = True,
     fake: FakeGitHub | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    metrics: Metrics | None = None,
     **setting_overrides: Any,
 ) -> Harness:
     fake = fake or FakeGitHub()
@@ -110,7 +111,7 @@ async def make_harness(
     # these scenarios test reviews, not the intake deadline (tests/test_store_faults.py does): on a
     # loaded CI machine the production 0.8 s deadline would turn a slow thread hop into a 503
     queue = SQLiteJobQueue(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock, intake_timeout=10.0)
-    metrics = Metrics()  # one registry for the receiver, the worker, GitHub and the model (as in serve)
+    metrics = metrics or Metrics()  # one registry for the receiver, the worker, GitHub and the model (as in serve)
     factory = GitHubFactory(
         api_url="http://gh.test",
         metrics=metrics,

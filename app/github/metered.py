@@ -30,17 +30,20 @@ class MeteredTransport(httpx.AsyncBaseTransport):
         method = request.method if request.method in {"GET", "POST", "PATCH", "PUT", "DELETE"} else "other"
         started = time.perf_counter()
         status = "error"
-        try:
-            response = await self._inner.handle_async_request(request)
-            status = str(response.status_code)
-            remaining = response.headers.get("x-ratelimit-remaining")
-            if remaining is not None and remaining.isdigit():
-                resource = rate_resource_label(response.headers.get("x-ratelimit-resource", "core"))
-                self._metrics.github_quota_remaining.labels(resource=resource).set(int(remaining))
-            return response
-        finally:
-            elapsed = time.perf_counter() - started
-            self._metrics.github_requests.labels(method=method, route=route, status=status).observe(elapsed)
+        attributes = {"http.request.method": method, "http.route": route}
+        with self._metrics.tracer.span(f"GitHub {method} {route}", attributes) as span:
+            try:
+                response = await self._inner.handle_async_request(request)
+                status = str(response.status_code)
+                remaining = response.headers.get("x-ratelimit-remaining")
+                if remaining is not None and remaining.isdigit():
+                    resource = rate_resource_label(response.headers.get("x-ratelimit-resource", "core"))
+                    self._metrics.github_quota_remaining.labels(resource=resource).set(int(remaining))
+                span.set(**{"http.response.status_code": response.status_code})
+                return response
+            finally:
+                elapsed = time.perf_counter() - started
+                self._metrics.github_requests.labels(method=method, route=route, status=status).observe(elapsed)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

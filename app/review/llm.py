@@ -66,6 +66,7 @@ from app.review.read_tools import NO_MORE_READS, READ_TOOL_NAMES, ReadAccess, Re
 
 if TYPE_CHECKING:
     from app.metrics import Metrics
+    from app.tracing import Attributes
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 """The Messages API's address when no base URL is configured (the SDK is never left to read the env)."""
@@ -382,7 +383,33 @@ class AnthropicReviewModel:
         raise InvalidToolOutput(f"invalid tool output twice: {reason}", usage=tally.usage)
 
     async def _create(self, *, attempt: int, tally: _Tally, **request: Any) -> Message:
-        """One Messages API call, counted in ``tally``; SDK errors become :class:`LLMError`."""
+        """One Messages API call, counted in ``tally``; SDK errors become :class:`LLMError`. Traced as a
+        span with the model id and token counts (never the prompt) when tracing is on."""
+        if self._metrics is None or not self._metrics.tracer.enabled:
+            return await self._send(attempt=attempt, tally=tally, **request)
+        before = tally.usage
+        attributes: Attributes = {
+            "gen_ai.system": "anthropic",
+            "gen_ai.request.model": self._config.model,
+            "archbot.attempt": attempt,
+        }
+        with self._metrics.tracer.span("model call", attributes) as span:
+            try:
+                return await self._send(attempt=attempt, tally=tally, **request)
+            except LLMError as error:
+                span.error(type(error).__name__)
+                raise
+            finally:
+                spent = tally.usage
+                span.set(
+                    **{
+                        "gen_ai.usage.input_tokens": spent.input_tokens - before.input_tokens,
+                        "gen_ai.usage.output_tokens": spent.output_tokens - before.output_tokens,
+                        "archbot.cache_read_tokens": spent.cache_read_tokens - before.cache_read_tokens,
+                    }
+                )
+
+    async def _send(self, *, attempt: int, tally: _Tally, **request: Any) -> Message:
         started = time.perf_counter()
         try:
             message = cast(

@@ -103,13 +103,15 @@ def sdk_tracer(exporter: SpanExporter, *, batch: bool = True) -> OtelTracer:
 
 def build_tracer(otlp_endpoint: str | None) -> Tracer:
     """OTLP/HTTP tracing when an endpoint is configured (the exporter reads the other ``OTEL_*``
-    variables itself), else no tracing. Without the ``otel`` extra installed, a clear error."""
+    variables itself), else no tracing. Without the ``otel`` extra installed, a ``SettingsError``."""
     if not otlp_endpoint:
         return Tracer()
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
-        raise RuntimeError(
+        from app.settings import SettingsError  # exit 2 with this one line (app.cli)
+
+        raise SettingsError(
             "OTEL_EXPORTER_OTLP_ENDPOINT is set but OpenTelemetry is not installed: pip install 'archbot[otel]'"
         ) from exc
     return sdk_tracer(OTLPSpanExporter())

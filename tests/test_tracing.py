@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from app.metrics import Metrics
+from app.settings import SettingsError
 from app.tracing import OtelTracer, Tracer, build_tracer, sdk_tracer
 from tests.e2e import BASE, INSTALLATION, PRS, REPO, SHA1, Harness, make_harness, pr_payload
 
@@ -139,3 +140,9 @@ def test_an_endpoint_turns_on_otlp(monkeypatch: pytest.MonkeyPatch) -> None:
     tracer = build_tracer("http://127.0.0.1:9")
     assert isinstance(tracer, OtelTracer) and tracer.enabled
     tracer.shutdown()  # no span was made: nothing to send
+
+
+def test_an_endpoint_without_the_extra_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
+    with pytest.raises(SettingsError, match=r"pip install 'archbot\[otel\]'"):
+        build_tracer("http://127.0.0.1:4318")

@@ -8,6 +8,7 @@ must do exactly what it does on a clean PR.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from dataclasses import dataclass
@@ -138,11 +139,15 @@ async def test_app_mode_ignores_every_forged_marker_on_a_pr(tmp_path: Path) -> N
     # a forged "done at this sha" summary and review, forged fingerprints: archbot reviews as on a clean PR
     assert outcome(forged.fake, forged.model, APP_BOT) == expected
     assert_forgeries_untouched(forged.fake, planted)
-    # and re-running on the same sha now trusts only its own markers: nothing more is posted
+    # a replay the queue no longer knows (a fresh store on the same GitHub, as after the retention):
+    # the job runs, trusts only archbot's own markers for this sha, and posts nothing more
     before = outcome(forged.fake, forged.model, APP_BOT)
-    assert (await forged.deliver("pull_request", pr_payload("reopened"))).status_code == 202
-    await forged.drain()
-    assert outcome(forged.fake, forged.model, APP_BOT) == before
+    again = await make_harness(tmp_path / "again", fake=forged.fake)
+    assert (await again.deliver("pull_request", pr_payload("opened"))).status_code == 202
+    assert await again.drain() == 1
+    after = outcome(forged.fake, again.model, APP_BOT)
+    assert dataclasses.replace(after, model_calls=before.model_calls) == before and after.model_calls == 0
+    await again.close()
     await forged.close()
 
 

@@ -33,6 +33,7 @@ class Job(BaseModel):
     full: bool = False  # a /review command: review everything, not only the new commits
     comment_id: int | None = None  # for commands and thread replies: the comment that asked
     data: dict[str, Any] = Field(default_factory=dict)  # small, kind-specific, already-validated fields
+    trace: dict[str, str] = Field(default_factory=dict)  # W3C trace context of the delivery (app.tracing)
 
     @property
     def serial_key(self) -> str:

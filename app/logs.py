@@ -3,7 +3,9 @@
 stdout belongs to the document a command prints (DESIGN, Decisions 14): ``--format json|sarif`` must
 parse, so no log line may ever reach it. ``ARCHBOT_LOG_FORMAT`` picks ``json`` (one object a line)
 or ``console`` (readable lines); unset, it is ``console`` when stderr is a terminal and ``json``
-otherwise. The standard library's loggers (uvicorn, httpx, the SDKs) go to stderr as well, at WARNING
+otherwise. Inside a job every line, archbot's and the standard library's, carries the job's
+``delivery_id``, ``installation_id``, ``repo``, ``number`` and ``job_id`` (bound by the worker in
+contextvars, so per task). The standard library's loggers (uvicorn, httpx, the SDKs) go to stderr as well, at WARNING
 and above only (whatever level a library sets on its own logger) and redacted like archbot's lines.
 """
 
@@ -46,10 +48,15 @@ def redact_value(value: Any) -> Any:
 
 
 class RedactingFormatter(logging.Formatter):
-    """The standard library's lines (uvicorn, httpx, the SDKs, tracebacks) redacted like archbot's own."""
+    """The standard library's lines (uvicorn, httpx, the SDKs, tracebacks) redacted like archbot's own,
+    with the job context bound in structlog's contextvars (delivery, installation, repo, number, job)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_secrets(super().format(record))
+        text = super().format(record)
+        context = structlog.contextvars.get_contextvars()
+        if context:
+            text += " " + " ".join(f"{key}={value}" for key, value in context.items())
+        return redact_secrets(text)
 
 
 def default_format(stream: TextIO) -> LogFormat:

@@ -55,6 +55,7 @@ from app.queue.base import JobQueue
 from app.queue.sqlite import SQLiteJobQueue, sqlite_path_from_url
 from app.sample_deliveries import NO_COMMIT, PING, pull_request_opened
 from app.settings import Settings, SettingsError
+from app.tracing import build_tracer
 from app.usage import SQLiteUsageLedger, UsageLedger
 from app.webhooks import sign
 from app.worker import Worker
@@ -84,7 +85,9 @@ class StartupError(Exception):
     """Start-up could not complete; the message is one line that says what to check (exit 1)."""
 
 
-def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> GitHubFactory:
+def github_factory(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, metrics: Metrics | None = None
+) -> GitHubFactory:
     """The one GitHub client factory of the process, from settings."""
     return GitHubFactory(
         api_url=settings.github_api_url,
@@ -93,6 +96,7 @@ def github_factory(settings: Settings, transport: httpx.AsyncBaseTransport | Non
         private_key=settings.private_key(),
         token=settings.github_token.get_secret_value() if settings.github_token else None,
         async_transport=transport,
+        metrics=metrics,
     )
 
 
@@ -255,6 +259,7 @@ async def background(
         on_give_up=runner.give_up,
         shutdown_grace=settings.archbot_worker_shutdown_grace,
         lease_seconds=settings.archbot_worker_lease_seconds,
+        metrics=deps.metrics,
     )
     stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")
@@ -315,7 +320,7 @@ def build_web_app(
         settings=settings,
         factory=factory,
         identity=identity,
-        models=build_model_provider(settings),
+        models=build_model_provider(settings, metrics=metrics),
         metrics=metrics,
         ledger=ledger,
     )
@@ -477,6 +482,8 @@ async def _serve(
         await queue.close()
         await ledger.close()
         await transport.shutdown()
+        if factory.metrics is not None:
+            factory.metrics.tracer.shutdown()  # flush the spans still batched
 
 
 def serve(
@@ -506,9 +513,9 @@ def serve(
     settings.require_serve()
     run_worker = with_worker or not is_postgres_url(settings.archbot_database_url)
     queue, ledger = build_stores(settings, listen=run_worker)
-    metrics = Metrics()
+    metrics = Metrics(build_tracer(settings.otel_exporter_otlp_endpoint))
     transport = SharedTransport(observe=metrics.observe_github)
-    factory = github_factory(settings, transport)
+    factory = github_factory(settings, transport, metrics)
     signals = _StopSignals()
     with signals.installed():
         try:
@@ -537,7 +544,7 @@ async def run_worker_only(settings: Settings) -> int:
     settings.require_app_credentials()
     queue, ledger = build_stores(settings, listen=True)
     transport = SharedTransport()
-    factory = github_factory(settings, transport)
+    factory = github_factory(settings, transport, Metrics(build_tracer(settings.otel_exporter_otlp_endpoint)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in HANDLED_SIGNALS:
@@ -549,7 +556,8 @@ async def run_worker_only(settings: Settings) -> int:
             settings=settings,
             factory=factory,
             identity=identity,
-            models=build_model_provider(settings),
+            models=build_model_provider(settings, metrics=factory.metrics),
+            metrics=factory.metrics or Metrics(),
             ledger=ledger,
         )
         async with background(queue, ledger, deps, prune_interval=PRUNE_INTERVAL, prune_first_delay=PRUNE_FIRST_DELAY):
@@ -563,6 +571,8 @@ async def run_worker_only(settings: Settings) -> int:
         await queue.close()
         await ledger.close()
         await transport.shutdown()
+        if factory.metrics is not None:
+            factory.metrics.tracer.shutdown()
     return 0
 
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     github_webhook_secret_previous: SecretStr | None = None
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
+    # OpenTelemetry tracing (app.tracing, the `otel` extra): on only when an OTLP endpoint is set
+    otel_exporter_otlp_endpoint: str | None = None
 
     anthropic_api_key: SecretStr | None = None
     anthropic_auth_token: SecretStr | None = None

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 
 from app.events import EventParseError, parse_event
 from app.jobs import Job
-from app.metrics import Metrics
+from app.metrics import Metrics, action_label, event_label
 from app.queue.base import DeliveryOutcome
 from app.routing import HandlerContext, Mode, Router
 from app.webhooks import BodyTooLarge, read_capped, signature_valid
@@ -55,6 +55,29 @@ class _Seen:
 
     action: str = ""
     repo: str = ""
+    installation_id: int | None = None
+    number: int | None = None
+
+
+def _stamp(jobs: list[Job], seen: _Seen, metrics: Metrics) -> list[Job]:
+    """Note the delivery's installation and number, and carry the trace context in its jobs: the trace
+    crosses the queue (``app.tracing``)."""
+    if not jobs:
+        return jobs
+    seen.installation_id, seen.number = jobs[0].installation_id, jobs[0].number
+    carrier = metrics.tracer.carrier()
+    return [job.model_copy(update={"trace": carrier}) for job in jobs] if carrier else jobs
+
+
+def _span_fields(event_name: str, seen: _Seen, outcome: str) -> dict[str, str | int | None]:
+    """The delivery span's identifiers (bounded event name; never a body)."""
+    return {
+        "github.event": event_label(event_name),
+        "github.installation_id": seen.installation_id,
+        "github.repository": seen.repo or None,
+        "github.number": seen.number,
+        "archbot.outcome": outcome,
+    }
 
 
 def _json(status: int, body: dict[str, Any]) -> JSONResponse:
@@ -78,8 +101,12 @@ def create_app(
         event_name = request.headers.get("x-github-event", "")
         delivery = request.headers.get("x-github-delivery", "")
         seen = _Seen()
-        outcome, response = await _intake(request, event_name, delivery, seen)
-        metrics.deliveries.labels(event=event_name[:64] or "none", action=seen.action or "none", outcome=outcome).inc()
+        with metrics.tracer.span("webhook delivery", {"github.delivery_id": delivery[:64]}) as span:
+            outcome, response = await _intake(request, event_name, delivery, seen)
+            span.set(**_span_fields(event_name, seen, outcome))
+        metrics.deliveries.labels(
+            event=event_label(event_name), action=action_label(seen.action), outcome=outcome
+        ).inc()
         metrics.ack_latency.observe(time.perf_counter() - started)
         log.info(
             "webhook",
@@ -114,7 +141,9 @@ def create_app(
             # A repository webhook, not the App: nothing to authenticate as (DESIGN step 1).
             return "no_installation", _json(202, {"ok": True, "jobs": 0})
         delivery_id = delivery or "body-" + hashlib.sha256(body).hexdigest()[:32]
-        jobs = await router.dispatch(event, HandlerContext(mode=Mode.APP, delivery_id=delivery_id))
+        jobs = _stamp(
+            await router.dispatch(event, HandlerContext(mode=Mode.APP, delivery_id=delivery_id)), seen, metrics
+        )
         if not jobs:
             return "no_job", _json(202, {"ok": True, "jobs": 0})
         try:

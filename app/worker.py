@@ -12,7 +12,8 @@ once). A job's outcome decides what happens to it:
 A lease is extended while its job runs. If the lease is lost (the worker stalled past it and someone else
 took the job), the job is cancelled here and left to its new owner. On stop, the worker leases nothing
 new, waits up to ``shutdown_grace`` for running jobs, cancels the rest and releases their leases (queued
-again, the attempt not counted). Logs carry job id, kind, repo and number; never payloads.
+again, the attempt not counted). Logs carry job id, kind, repo and number (and, through contextvars,
+every line inside a job carries delivery, installation, repo, number and job id); never payloads.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -28,6 +30,10 @@ from structlog.typing import FilteringBoundLogger
 from app.jobs import Job
 from app.queue import owner
 from app.queue.base import JobQueue, JobSupersededError, Lease, PermanentJobError, TransientJobError
+
+if TYPE_CHECKING:
+    from app.metrics import Metrics
+    from app.tracing import Attributes
 
 __all__ = (
     "JobSupersededError",
@@ -80,6 +86,7 @@ class Worker:
         logger: FilteringBoundLogger | None = None,
         rng: random.Random | None = None,
         on_give_up: Callable[[Job, str], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -90,6 +97,7 @@ class Worker:
         self._queue = queue
         self._run_job = run_job
         self._on_give_up = on_give_up  # tells the user (check run, summary) when a job fails for good
+        self._metrics = metrics  # jobs running, attempts by outcome, durations (None: not measured)
         self._concurrency = concurrency
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
@@ -241,6 +249,44 @@ class Worker:
     # -- one job ----------------------------------------------------------------------------------------
 
     async def _process(self, lease: Lease) -> None:
+        """Run one leased job with its identity bound to every log line it causes (contextvars: this task only)."""
+        job = lease.job
+        structlog.contextvars.bind_contextvars(
+            delivery_id=job.delivery_id,
+            installation_id=job.installation_id,
+            repo=job.repo,
+            number=job.number,
+            job_id=lease.job_id,
+        )
+        kind = str(job.kind)
+        metrics = self._metrics
+        if metrics is None:
+            await self._process_job(lease)
+            return
+        running = metrics.jobs_running.labels(kind=kind)
+        running.inc()
+        started = asyncio.get_running_loop().time()
+        outcome = "cancelled"
+        attributes: Attributes = {
+            "archbot.job_id": lease.job_id,
+            "archbot.job_kind": kind,
+            "archbot.attempt": lease.attempts,
+            "github.delivery_id": job.delivery_id,
+            "github.installation_id": job.installation_id,
+            "github.repository": job.repo,
+            "github.number": job.number,
+        }
+        with metrics.tracer.span(f"job {kind}", attributes, parent=job.trace) as span:
+            try:
+                outcome = await self._process_job(lease)
+            finally:
+                running.dec()
+                metrics.job_duration.labels(kind=kind).observe(asyncio.get_running_loop().time() - started)
+                metrics.job_outcomes.labels(kind=kind, outcome=outcome).inc()
+                span.set(**{"archbot.outcome": outcome})
+
+    async def _process_job(self, lease: Lease) -> str:
+        """The attempt's outcome: done, superseded, retried, failed or abandoned (cancelled raises)."""
         job = lease.job
         log = self._log.bind(
             job_id=lease.job_id, kind=str(job.kind), repo=job.repo, number=job.number, attempt=lease.attempts
@@ -251,7 +297,7 @@ class Worker:
             await self._queue.fail(lease, error=reason)
             log.error("job.failed", error=reason)
             await self._give_up(job, reason, log)
-            return
+            return "failed"
         current = asyncio.current_task()
         if current is None:  # pragma: no cover - always inside a task
             raise RuntimeError("_process must run in a task")
@@ -270,38 +316,41 @@ class Worker:
             if lease.token in self._lost:
                 current.uncancel()  # we cancelled it ourselves: the job belongs to someone else now
                 log.warning("job.abandoned", reason="lease lost")
-                return
+                return "abandoned"
             log.info("job.cancelled")
             raise
         except JobSupersededError as exc:
             await self._queue.complete(lease, superseded=True, note=_reason(exc))
             log.info("job.superseded", reason=_reason(exc))
+            return "superseded"
         except PermanentJobError as exc:
             await self._queue.fail(lease, error=_reason(exc))
             log.error("job.failed", error=_reason(exc), permanent=True)
             await self._give_up(job, _reason(exc), log)
+            return "failed"
         except TransientJobError as exc:
-            await self._retry_or_fail(lease, exc, log)
+            return await self._retry_or_fail(lease, exc, log)
         except Exception as exc:
             log.warning("job.crashed", exc_info=True)
-            await self._retry_or_fail(lease, exc, log)
-        else:
-            await self._queue.complete(lease)
-            log.info("job.done", seconds=round(asyncio.get_running_loop().time() - started, 3))
+            return await self._retry_or_fail(lease, exc, log)
+        await self._queue.complete(lease)
+        log.info("job.done", seconds=round(asyncio.get_running_loop().time() - started, 3))
+        return "done"
 
-    async def _retry_or_fail(self, lease: Lease, exc: Exception, log: FilteringBoundLogger) -> None:
+    async def _retry_or_fail(self, lease: Lease, exc: Exception, log: FilteringBoundLogger) -> str:
         reason = _reason(exc)
         if lease.attempts >= self._max_attempts:
             final = f"{reason} (gave up after {lease.attempts} attempts)"
             await self._queue.fail(lease, error=final)
             log.error("job.failed", error=reason, attempts=lease.attempts)
             await self._give_up(lease.job, final, log)
-            return
+            return "failed"
         delay = full_jitter_backoff(lease.attempts, base=self._base_backoff, cap=self._max_backoff, rng=self._rng)
         if isinstance(exc, TransientJobError) and exc.retry_after is not None:
             delay = max(exc.retry_after, 0.0) + self._rng.uniform(0.0, self._base_backoff)
         await self._queue.retry(lease, delay=delay, error=reason)
         log.warning("job.retry", error=reason, delay=round(delay, 3))
+        return "retried"
 
     async def _give_up(self, job: Job, reason: str, log: FilteringBoundLogger) -> None:
         """Best-effort notice of a final failure; its own failure is logged, never raised."""

@@ -99,6 +99,7 @@ async def make_harness(
     with_model: bool = True,
     fake: FakeGitHub | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    metrics: Metrics | None = None,
     **setting_overrides: Any,
 ) -> Harness:
     fake = fake or FakeGitHub()
@@ -110,8 +111,10 @@ async def make_harness(
     # these scenarios test reviews, not the intake deadline (tests/test_store_faults.py does): on a
     # loaded CI machine the production 0.8 s deadline would turn a slow thread hop into a 503
     queue = SQLiteJobQueue(f"sqlite:///{tmp_path / 'archbot.db'}", clock=clock, intake_timeout=10.0)
+    metrics = metrics or Metrics()  # one registry for the receiver, the worker, GitHub and the model (as in serve)
     factory = GitHubFactory(
         api_url="http://gh.test",
+        metrics=metrics,
         app_id=fake.app_id,
         private_key=fake.private_key,
         async_transport=transport or fake.transport(),
@@ -124,7 +127,8 @@ async def make_harness(
         settings=conf,
         factory=factory,
         identity=await factory.identify(),
-        models=model.provider() if with_model else None,
+        models=model.provider(metrics) if with_model else None,
+        metrics=metrics,
         ledger=ledger,
         clock=clock,
     )
@@ -132,9 +136,17 @@ async def make_harness(
         config=WebhookConfig(secrets=(SECRET,), max_body_bytes=conf.archbot_max_body_bytes, store_timeout=10.0),
         store=queue,
         router=build_router(),
-        metrics=Metrics(),
+        metrics=metrics,
     )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://archbot.test")
     runner = JobRunner(deps)
-    worker = Worker(queue, runner.run, poll_interval=0.01, base_backoff=1.0, max_attempts=3, on_give_up=runner.give_up)
+    worker = Worker(
+        queue,
+        runner.run,
+        poll_interval=0.01,
+        base_backoff=1.0,
+        max_attempts=3,
+        on_give_up=runner.give_up,
+        metrics=metrics,
+    )
     return Harness(fake=fake, model=model, queue=queue, client=client, worker=worker, deps=deps, clock=clock)

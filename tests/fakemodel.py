@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.metrics import Metrics
 from app.pipeline.model_provider import ModelProvider
 from app.review.model_api import LLMConfig
 
@@ -139,13 +140,13 @@ class FakeModel:
         status, body, headers = self.answer(json.loads(request.content))
         return httpx2.Response(status, json=body, headers=headers)
 
-    def provider(self, **config: Any) -> ModelProvider:
+    def provider(self, metrics: Metrics | None = None, **config: Any) -> ModelProvider:
         client = anthropic.AsyncAnthropic(
             api_key="test-key",
             max_retries=0,
             http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.handler)),
         )
-        return ModelProvider(client, LLMConfig(max_retries=0, **config))
+        return ModelProvider(client, LLMConfig(max_retries=0, **config), metrics)
 
     def asgi(self) -> Starlette:
         async def messages(request: Request) -> JSONResponse:

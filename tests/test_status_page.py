@@ -123,8 +123,8 @@ async def populate(w: World) -> None:
     await w.ledger.add_tokens("pr:octo/app#1", 999)  # not an installation: not listed
     w.metrics.observe_github("ok")
     w.metrics.observe_github("server_error")
-    w.metrics.model_calls.labels(outcome="ok").inc(3)
-    w.metrics.model_calls.labels(outcome="error").inc(1)
+    w.metrics.review_model_calls.labels(outcome="ok").inc(3)
+    w.metrics.review_model_calls.labels(outcome="error").inc(1)
     w.metrics.worker_up.set(1)
 
 

@@ -138,6 +138,7 @@ class RepoAPI:
             wait = self._retry.rate_limit_wait(exc)
             if wait is not None:
                 self._pacer.hold(wait)
+                self._retry.note_wait(wait)
             raise translate(exc, retry_after=wait) from exc
         except pydantic.ValidationError as exc:
             raise Unprocessable(f"{what}: invalid request ({exc.error_count()} errors)", status=None) from exc

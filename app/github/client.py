@@ -23,7 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from githubkit import GitHub, TokenAuthStrategy
@@ -33,8 +33,12 @@ from app import __version__
 from app.github.api import VERSION_HEADERS, RepoAPI
 from app.github.app_auth import KeyedAppStrategy, load_private_key
 from app.github.errors import GitHubError
+from app.github.metered import MeteredTransport
 from app.github.models import AppIdentity
 from app.github.pacing import WRITE_INTERVAL, Clock, PacedTransport, ReadRetry, RetryPolicy, Sleep, WritePacer
+
+if TYPE_CHECKING:
+    from app.metrics import Metrics
 
 __all__ = ["ACTIONS_BOT_LOGIN", "AppIdentity", "GitHubFactory", "SharedTransport"]
 
@@ -107,10 +111,12 @@ class GitHubFactory:
         wall_clock: Clock = time.time,
         retry_policy: RetryPolicy | None = None,
         write_interval: float = WRITE_INTERVAL,
+        metrics: Metrics | None = None,
     ) -> None:
         if (app_id is None) != (private_key is None):
             raise ValueError("App mode needs both app_id and private_key")
         self.api_url = api_url
+        self.metrics = metrics  # the process's metrics, measured by every client built here (None: none)
         self._timeout = httpx.Timeout(timeout)
         self._app_id = app_id
         self._private_key = private_key
@@ -120,11 +126,19 @@ class GitHubFactory:
         self._token = token
         # Writes are paced where they go on the wire (after a token exchange), when there is a transport
         # to wrap; githubkit's own per-request transports are paced when the write starts instead.
+        # With metrics, every request on the wire is measured (route template, status, quota).
+        if async_transport is not None and metrics is not None:
+            async_transport = MeteredTransport(async_transport, metrics, api_url=api_url)
         self._transport = PacedTransport(async_transport) if async_transport is not None else None
         self._sleep = sleep
         self._clock = clock
         self._write_interval = write_interval
-        self.read_retry = ReadRetry(retry_policy, sleep=sleep, wall_clock=wall_clock)
+        self.read_retry = ReadRetry(
+            retry_policy,
+            sleep=sleep,
+            wall_clock=wall_clock,
+            on_rate_limit_wait=metrics.rate_limit_wait if metrics is not None else None,
+        )
         self._app_client: GitHub[Any] | None = None
         self._token_client: GitHub[Any] | None = None
         self._installations: OrderedDict[int, GitHub[Any]] = OrderedDict()

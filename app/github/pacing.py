@@ -119,8 +119,10 @@ class ReadRetry:
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
         rng: Callable[[], float] = random.random,
+        on_rate_limit_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
+        self._on_rate_limit_wait = on_rate_limit_wait  # metrics: each wait GitHub asked for, in seconds
         self._sleep = sleep
         self._wall_clock = wall_clock
         self._rng = rng
@@ -133,6 +135,11 @@ class ReadRetry:
     def rate_limit_wait(self, exc: BaseException, *, hits: int = 0) -> float | None:
         """Seconds GitHub asks to wait when ``exc`` is a rate-limit answer, else ``None``."""
         return rate_limit_wait(exc, hits=hits, now=self._wall_clock(), policy=self.policy)
+
+    def note_wait(self, seconds: float) -> None:
+        """Report a wait GitHub's rate limits asked for (reads sleep it here, writes hold their pacer)."""
+        if self._on_rate_limit_wait is not None:
+            self._on_rate_limit_wait(seconds)
 
     async def run(self, attempt: Callable[[], Awaitable[T]], *, what: str = "read") -> T:
         """Await ``attempt()`` until it succeeds or the policy gives up; raise a ``GitHubError``."""
@@ -148,6 +155,7 @@ class ReadRetry:
                         raise translate(exc, retry_after=wait) from exc
                     hits += 1
                     LOG.warning("github rate limited on %s; waiting %.1fs (hit %d)", what, wait, hits)
+                    self.note_wait(wait)
                     await self._sleep(wait)
                     continue
                 if is_transient(exc, self.policy) and failures < self.policy.server_retries:

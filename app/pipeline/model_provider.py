@@ -18,13 +18,16 @@ from app.settings import DEPRECATED_MODELS, Settings
 if TYPE_CHECKING:
     import anthropic
 
+    from app.metrics import Metrics
+
 
 class ModelProvider:
     """One SDK client for the process; a model per model id (a repo may pick its model)."""
 
-    def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig) -> None:
+    def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig, metrics: Metrics | None = None) -> None:
         self._client = client
         self._config = config
+        self._metrics = metrics  # every Messages API call is observed here (None: not measured)
 
     def model(self, model_id: str | None = None) -> ReviewModel:
         """The anthropic-backed model for ``model_id`` (None: the configured one), sharing the client."""
@@ -35,14 +38,16 @@ class ModelProvider:
             structlog.get_logger("archbot.model").warning(
                 "model_deprecated", model=config.model, use_instead="claude-sonnet-4-6"
             )
-        return AnthropicReviewModel(self._client, config)
+        return AnthropicReviewModel(self._client, config, metrics=self._metrics)
 
     async def aclose(self) -> None:
         """Close the SDK client's connection pool (one-shot runs: the Action, the CLI)."""
         await self._client.close()
 
 
-def build_model_provider(settings: Settings, *, max_tokens: int | None = None) -> ModelProvider | None:
+def build_model_provider(
+    settings: Settings, *, max_tokens: int | None = None, metrics: Metrics | None = None
+) -> ModelProvider | None:
     """The model from settings, or None without credentials (then reviews are static-only).
 
     ``max_tokens`` raises the answer limit for long outputs (plans). Only here is the SDK imported.
@@ -65,4 +70,4 @@ def build_model_provider(settings: Settings, *, max_tokens: int | None = None) -
         timeout=config.request_timeout,
         max_retries=config.max_retries,
     )
-    return ModelProvider(client, config)
+    return ModelProvider(client, config, metrics)

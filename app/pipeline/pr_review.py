@@ -311,7 +311,7 @@ class PullRequestReview:
             result = result.model_copy(update={"errors": [*result.errors, f"skipped: budget ({over_budget})"]})
         await record_spend(self.deps, self.job, result.usage)
         self._count_suggestions(result)
-        calls = self.deps.metrics.model_calls
+        calls = self.deps.metrics.review_model_calls
         calls.labels(outcome="ok").inc(result.model_calls - result.model_calls_failed)
         calls.labels(outcome="error").inc(result.model_calls_failed)
         self.report.result = result

@@ -26,9 +26,10 @@ Forced tool use, prompt caching, retries, deadline, tokens:
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anthropic
 import structlog
@@ -62,6 +63,10 @@ from app.review.models import ModelReview, TokenUsage
 from app.review.prompt_echo import PromptEcho
 from app.review.prompts import PROMPT_NAMES, load_prompt
 from app.review.read_tools import NO_MORE_READS, READ_TOOL_NAMES, ReadAccess, ReadSession, tool_definitions
+
+if TYPE_CHECKING:
+    from app.metrics import Metrics
+    from app.tracing import Attributes
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 """The Messages API's address when no base URL is configured (the SDK is never left to read the env)."""
@@ -191,8 +196,15 @@ def _parse(message: Message, tool_name: str, schema: type[T]) -> T:
 class AnthropicReviewModel:
     """archbot's model client: one forced tool call per prompt, with validation, retries and a deadline."""
 
-    def __init__(self, client: anthropic.AsyncAnthropic, config: LLMConfig, logger: Logger | None = None) -> None:
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic,
+        config: LLMConfig,
+        logger: Logger | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._client = client.with_options(max_retries=config.max_retries, timeout=config.request_timeout)
+        self._metrics = metrics
         self._config = config
         self._log: Logger = logger if logger is not None else structlog.get_logger(__name__)
         self._echo_guards: dict[str, PromptEcho] = {}
@@ -344,34 +356,14 @@ class AnthropicReviewModel:
         declined = False
         for attempt in (1, 2):
             messages: list[MessageParam] = [{"role": "user", "content": content}]
-            try:
-                message = await self._client.messages.create(
-                    model=self._config.model,
-                    max_tokens=self._config.max_tokens,
-                    system=system_blocks,
-                    messages=messages,
-                    tools=[tool],
-                    tool_choice=tool_choice,
-                )
-            except anthropic.AnthropicError as exc:
-                error = _translate(exc, tally.usage)
-                self._log.warning(
-                    "llm.call_failed",
-                    model=self._config.model,
-                    attempt=attempt,
-                    error=type(exc).__name__,
-                    status=getattr(exc, "status_code", None),
-                    request_id=error.request_id,
-                )
-                raise error from exc
-            tally.add(message)
-            if message.stop_reason == "refusal":
-                # A refusal is the model's decision about this content: the same prompt again would
-                # only spend tokens on the same answer.
-                self._log.warning(
-                    "llm.model_declined", model=self._config.model, attempt=attempt, message_id=message.id
-                )
-                raise ModelDeclined("the model declined (stop_reason=refusal)", usage=tally.usage)
+            message = await self._create(
+                attempt=attempt,
+                tally=tally,
+                system=system_blocks,
+                messages=messages,
+                tools=[tool],
+                tool_choice=tool_choice,
+            )
             try:
                 return self._echo(system).scrub(_parse(message, tool_name, schema))
             except _BadOutput as bad:
@@ -391,7 +383,34 @@ class AnthropicReviewModel:
         raise InvalidToolOutput(f"invalid tool output twice: {reason}", usage=tally.usage)
 
     async def _create(self, *, attempt: int, tally: _Tally, **request: Any) -> Message:
-        """One Messages API call, counted in ``tally``; SDK errors become :class:`LLMError`."""
+        """One Messages API call, counted in ``tally``; SDK errors become :class:`LLMError`. Traced as a
+        span with the model id and token counts (never the prompt) when tracing is on."""
+        if self._metrics is None or not self._metrics.tracer.enabled:
+            return await self._send(attempt=attempt, tally=tally, **request)
+        before = tally.usage
+        attributes: Attributes = {
+            "gen_ai.system": "anthropic",
+            "gen_ai.request.model": self._config.model,
+            "archbot.attempt": attempt,
+        }
+        with self._metrics.tracer.span("model call", attributes) as span:
+            try:
+                return await self._send(attempt=attempt, tally=tally, **request)
+            except LLMError as error:
+                span.error(type(error).__name__)
+                raise
+            finally:
+                spent = tally.usage
+                span.set(
+                    **{
+                        "gen_ai.usage.input_tokens": spent.input_tokens - before.input_tokens,
+                        "gen_ai.usage.output_tokens": spent.output_tokens - before.output_tokens,
+                        "archbot.cache_read_tokens": spent.cache_read_tokens - before.cache_read_tokens,
+                    }
+                )
+
+    async def _send(self, *, attempt: int, tally: _Tally, **request: Any) -> Message:
+        started = time.perf_counter()
         try:
             message = cast(
                 Message,
@@ -399,8 +418,12 @@ class AnthropicReviewModel:
                     model=self._config.model, max_tokens=self._config.max_tokens, **request
                 ),
             )
+        except asyncio.CancelledError:  # the review deadline (or a stop) cut the call short
+            self._observe(started, "cancelled", error=True)
+            raise
         except anthropic.AnthropicError as exc:
             error = _translate(exc, tally.usage)
+            self._observe(started, type(error).__name__, error=True)
             self._log.warning(
                 "llm.call_failed",
                 model=self._config.model,
@@ -412,9 +435,21 @@ class AnthropicReviewModel:
             raise error from exc
         tally.add(message)
         if message.stop_reason == "refusal":
+            self._observe(started, "refusal")
             self._log.warning("llm.model_declined", model=self._config.model, attempt=attempt, message_id=message.id)
             raise ModelDeclined("the model declined (stop_reason=refusal)", usage=tally.usage)
+        self._observe(started, "ok")
         return message
+
+    def _observe(self, started: float, outcome: str, *, error: bool = False) -> None:
+        """One model call in the metrics: latency by outcome, and the error kind or the refusal."""
+        if self._metrics is None:
+            return
+        self._metrics.model_calls.labels(outcome=outcome).observe(time.perf_counter() - started)
+        if error:
+            self._metrics.model_errors.labels(kind=outcome).inc()
+        elif outcome == "refusal":
+            self._metrics.model_refusals.inc()
 
     async def _call_with_reads(self, *, system: str, user: str, session: ReadSession, tally: _Tally) -> ModelReview:
         """The agentic review of one chunk: read calls answered as ``tool_result`` turns, then the review.

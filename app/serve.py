@@ -11,7 +11,8 @@ Start-up is checked before the server listens, and every failure there is one cl
 
 Before it listens, ``app.warmup`` does the work the first job would otherwise do on the event loop (githubkit's
 models), shortens the GIL switch interval and freezes the start-up heap. Then uvicorn serves the webhook
-receiver; its lifespan runs the worker and an hourly prune of the store (finished jobs and delivery records
+receiver; its lifespan runs the worker (on its own thread and event loop, so a job's CPU work never holds up a
+webhook answer) and an hourly prune of the store (finished jobs and delivery records
 older than ``JOB_RETENTION``, usage rows past the ledger's window).
 SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
 ``ARCHBOT_WORKER_SHUTDOWN_GRACE`` seconds, default 15, then are cancelled and their leases released),
@@ -27,6 +28,7 @@ import re
 import signal
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -191,11 +193,52 @@ async def reclaim_forever(
         await reclaim_dead_leases(queue, is_dead, log)
 
 
+class WorkerThread:
+    """The worker on an event loop of its own, in a thread: a job's CPU work between two awaits (diff
+    parsing, rendering, JSON) then delays only other jobs, never a webhook answer on the receiver's loop
+    (with the 1 ms GIL switch interval of ``app.warmup``). The queue's wake-ups are thread-safe already."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="archbot-worker", daemon=True)
+        self.error: BaseException | None = None
+        self.on_end: Callable[[BaseException | None], None] = lambda _: None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # noqa: BLE001 - reported to the serving thread, not lost with the thread
+            self.error = exc
+        self.on_end(self.error)
+
+    async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        await self.worker.run(self._stop)
+
+    async def stop(self) -> None:
+        """Ask the worker to stop gracefully and wait for its thread (running jobs get their grace)."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # its loop has ended already
+                loop.call_soon_threadsafe(stop.set)
+        await asyncio.to_thread(self._thread.join)
+
+
 @contextlib.asynccontextmanager
 async def background(
     queue: SQLiteJobQueue, ledger: SQLiteUsageLedger, deps: Deps, *, prune_interval: float, prune_first_delay: float
 ) -> AsyncIterator[Worker]:
-    """Run the worker and the prune loop for the duration of the block; stop both gracefully on exit."""
+    """Run the worker (on its own thread and loop) and the prune loop for the duration of the block; stop
+    both gracefully on exit."""
     settings = deps.settings
     runner = JobRunner(deps)
     worker = Worker(
@@ -205,20 +248,20 @@ async def background(
         on_give_up=runner.give_up,
         shutdown_grace=settings.archbot_worker_shutdown_grace,
     )
-    stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")
     is_dead = owner.dead_holder_check()
     await reclaim_dead_leases(queue, is_dead, log)  # a crashed predecessor's jobs run now, not after their lease
-    worker_task = asyncio.create_task(worker.run(stop), name="archbot-worker")
+    thread = WorkerThread(worker)
+    stopping = False
 
-    def worker_ended(task: asyncio.Task[None]) -> None:
-        if stop.is_set():
+    def worker_ended(error: BaseException | None) -> None:
+        if stopping:
             return
         deps.metrics.worker_up.set(0)  # webhooks are still accepted and queued; nothing runs them here
-        error = None if task.cancelled() else task.exception()
         log.error("worker.ended_unexpectedly", error=repr(error))
 
-    worker_task.add_done_callback(worker_ended)
+    thread.on_end = worker_ended
+    thread.start()
     prune_task = asyncio.create_task(
         prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
     )
@@ -227,14 +270,15 @@ async def background(
     try:
         yield worker
     finally:
-        stop.set()  # the worker leases nothing new, waits for running jobs, then releases the rest
+        stopping = True
         prune_task.cancel()
         reclaim_task.cancel()
         await asyncio.gather(prune_task, reclaim_task, return_exceptions=True)
         try:
-            (outcome,) = await asyncio.gather(worker_task, return_exceptions=True)
-            if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
-                log.error("worker.stop_failed", error=repr(outcome))  # an earlier crash was logged already
+            await thread.stop()  # the worker leases nothing new, waits for running jobs, then releases the rest
+            outcome = thread.error
+            if outcome is not None and not isinstance(outcome, asyncio.CancelledError):
+                log.error("worker.stop_failed", error=repr(outcome))
         finally:
             deps.metrics.worker_up.set(0)
 
@@ -342,6 +386,7 @@ async def _serve(
             with signals.guard():
                 await open_stores(queue, ledger)
                 identity = await identify(factory, key_variable=_key_name(settings))  # GET /app once
+                await transport.shutdown()  # that connection belongs to this loop; the worker runs on its own
         except asyncio.CancelledError:
             if signals.received:
                 return 0  # stopped during start-up
@@ -413,6 +458,7 @@ async def run_worker_only(settings: Settings) -> int:
     try:
         await open_stores(queue, ledger)
         identity = await identify(factory, key_variable=_key_name(settings))
+        await transport.shutdown()  # that connection belongs to this loop; the worker runs on its own
         deps = Deps(
             settings=settings,
             factory=factory,

@@ -19,6 +19,7 @@ The App key is parsed once and concurrent jobs of one installation share one tok
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -64,8 +65,10 @@ class SharedTransport(httpx.AsyncBaseTransport):
         """Kept open: it is shared by every client (see ``shutdown``)."""
 
     async def shutdown(self) -> None:
-        """Close the pooled connections (process shutdown)."""
-        await self._inner.aclose()
+        """Close the pooled connections (process shutdown; or after start-up's ``GET /app``, so the worker's
+        own loop opens its own). A connection of a loop that has ended already is left to the OS."""
+        with contextlib.suppress(RuntimeError):
+            await self._inner.aclose()
 
 
 class GitHubFactory:

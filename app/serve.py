@@ -11,9 +11,10 @@ Start-up is checked before the server listens, and every failure there is one cl
 
 Before it listens, ``app.warmup`` does the work the first job would otherwise do on the event loop (githubkit's
 models), shortens the GIL switch interval and freezes the start-up heap. Then uvicorn serves the webhook
-receiver; its lifespan runs the worker (on PostgreSQL only with ``--with-worker``: receivers and ``archbot
-worker`` processes scale apart) and an hourly prune of the store (finished jobs and delivery records older
-than ``JOB_RETENTION``, usage rows past the ledger's window).
+receiver; its lifespan runs the worker (on SQLite on its own thread and event loop, so a job's CPU work never
+holds up a webhook answer; on PostgreSQL only with ``--with-worker``: receivers and ``archbot worker``
+processes scale apart) and an hourly prune of the store (finished jobs and delivery records older than
+``JOB_RETENTION``, usage rows past the ledger's window).
 SIGTERM (or Ctrl+C) stops accepting, lets open requests finish, stops the worker (running jobs get
 ``ARCHBOT_WORKER_SHUTDOWN_GRACE`` seconds, default 15, then are cancelled and their leases released),
 closes the store and exits 0.
@@ -28,6 +29,7 @@ import re
 import signal
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -228,6 +230,72 @@ async def reclaim_forever(
         await reclaim_dead_leases(queue, is_dead, log)
 
 
+class WorkerThread:
+    """The worker on an event loop of its own, in a thread: a job's CPU work between two awaits (diff
+    parsing, rendering, JSON) then delays only other jobs, never a webhook answer on the receiver's loop
+    (with the 1 ms GIL switch interval of ``app.warmup``). The queue's wake-ups are thread-safe already."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="archbot-worker", daemon=True)
+        self.error: BaseException | None = None
+        self.on_end: Callable[[BaseException | None], None] = lambda _: None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # noqa: BLE001 - reported to the serving thread, not lost with the thread
+            self.error = exc
+        self.on_end(self.error)
+
+    async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        await self.worker.run(self._stop)
+
+    async def stop(self) -> None:
+        """Ask the worker to stop gracefully and wait for its thread (running jobs get their grace)."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # its loop has ended already
+                loop.call_soon_threadsafe(stop.set)
+        await asyncio.to_thread(self._thread.join)
+
+
+async def _worker_outcome(thread: WorkerThread | None, task: asyncio.Task[None] | None) -> BaseException | None:
+    """Wait for the worker (its thread or its task) to end; what it ended with, if anything."""
+    if thread is not None:
+        await thread.stop()
+        return thread.error
+    if task is None:
+        return None
+    (result,) = await asyncio.gather(task, return_exceptions=True)
+    return result if isinstance(result, BaseException) else None
+
+
+@contextlib.asynccontextmanager
+async def _prune_only(
+    queue: JobQueue, ledger: UsageLedger, *, interval: float, first_delay: float
+) -> AsyncIterator[None]:
+    """A receiver without a worker (PostgreSQL): only the prune loop."""
+    prune = asyncio.create_task(
+        prune_forever(queue, ledger, interval=interval, first_delay=first_delay), name="archbot-prune"
+    )
+    try:
+        yield
+    finally:
+        prune.cancel()
+        await asyncio.gather(prune, return_exceptions=True)
+
+
 @contextlib.asynccontextmanager
 async def background(
     queue: JobQueue,
@@ -241,14 +309,8 @@ async def background(
     """Run the worker and the prune loop for the duration of the block; stop both gracefully on exit.
     ``run_worker=False`` (a PostgreSQL receiver): only the prune loop."""
     if not run_worker:
-        prune = asyncio.create_task(
-            prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
-        )
-        try:
+        async with _prune_only(queue, ledger, interval=prune_interval, first_delay=prune_first_delay):
             yield None
-        finally:
-            prune.cancel()
-            await asyncio.gather(prune, return_exceptions=True)
         return
     settings = deps.settings
     runner = JobRunner(deps)
@@ -261,22 +323,29 @@ async def background(
         lease_seconds=settings.archbot_worker_lease_seconds,
         metrics=deps.metrics,
     )
-    stop = asyncio.Event()
     log = structlog.get_logger("archbot.serve")
     is_dead = owner.dead_holder_check()
     local = queue if isinstance(queue, SQLiteJobQueue) else None  # PostgreSQL: leases expire (other hosts)
     if local is not None:
         await reclaim_dead_leases(local, is_dead, log)  # a crashed predecessor's jobs run now, not after their lease
-    worker_task = asyncio.create_task(worker.run(stop), name="archbot-worker")
+    # SQLite: the worker gets its own thread and loop; PostgreSQL's pools belong to this loop, so there it is a task
+    thread = WorkerThread(worker) if local is not None else None
+    stop = asyncio.Event()
+    stopping = False
 
-    def worker_ended(task: asyncio.Task[None]) -> None:
-        if stop.is_set():
+    def worker_ended(error: BaseException | None) -> None:
+        if stopping:
             return
         deps.metrics.worker_up.set(0)  # webhooks are still accepted and queued; nothing runs them here
-        error = None if task.cancelled() else task.exception()
         log.error("worker.ended_unexpectedly", error=repr(error))
 
-    worker_task.add_done_callback(worker_ended)
+    worker_task: asyncio.Task[None] | None = None
+    if thread is not None:
+        thread.on_end = worker_ended
+        thread.start()
+    else:
+        worker_task = asyncio.create_task(worker.run(stop), name="archbot-worker")
+        worker_task.add_done_callback(lambda task: worker_ended(None if task.cancelled() else task.exception()))
     prune_task = asyncio.create_task(
         prune_forever(queue, ledger, interval=prune_interval, first_delay=prune_first_delay), name="archbot-prune"
     )
@@ -287,13 +356,14 @@ async def background(
     try:
         yield worker
     finally:
+        stopping = True
         stop.set()  # the worker leases nothing new, waits for running jobs, then releases the rest
         prune_task.cancel()
         reclaim_task.cancel()
         await asyncio.gather(prune_task, reclaim_task, return_exceptions=True)
         try:
-            (outcome,) = await asyncio.gather(worker_task, return_exceptions=True)
-            if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            outcome = await _worker_outcome(thread, worker_task)
+            if outcome is not None and not isinstance(outcome, asyncio.CancelledError):
                 log.error("worker.stop_failed", error=repr(outcome))  # an earlier crash was logged already
         finally:
             deps.metrics.worker_up.set(0)
@@ -436,6 +506,7 @@ async def _serve(
             with signals.guard():
                 await open_stores(queue, ledger)
                 identity = await identify(factory, key_variable=_key_name(settings))  # GET /app once
+                await transport.shutdown()  # that connection belongs to this loop; the worker runs on its own
         except asyncio.CancelledError:
             if signals.received:
                 return 0  # stopped during start-up
@@ -552,6 +623,7 @@ async def run_worker_only(settings: Settings) -> int:
     try:
         await open_stores(queue, ledger)
         identity = await identify(factory, key_variable=_key_name(settings))
+        await transport.shutdown()  # that connection belongs to this loop; the worker runs on its own
         deps = Deps(
             settings=settings,
             factory=factory,

@@ -91,6 +91,21 @@ async def test_concurrent_jobs_of_one_installation_share_one_token_exchange() ->
     assert users == {f"/app/installations/{i}/access_tokens" for i in installations}
 
 
+async def test_concurrent_401s_of_one_installation_share_one_new_token() -> None:
+    fake = fake_with_repo()
+    fake.latency = 0.1
+    factory = factory_for(fake)
+    apis = [factory.repo_api(*REPO.split("/"), installation_id=INSTALLATION) for _ in range(4)]
+    assert await asyncio.gather(*(api.get_diff(7) for api in apis)) == [DIFF_V1] * 4
+    assert fake.token_exchanges == 1
+    fake.revoke_tokens()
+    assert await asyncio.gather(*(api.get_diff(7) for api in apis)) == [DIFF_V1] * 4
+    assert fake.token_exchanges == 2  # four 401s, one new token
+    fake.revoke_tokens()  # and the next revocation is noticed again
+    assert await apis[0].get_diff(7) == DIFF_V1
+    assert fake.token_exchanges == 3
+
+
 @pytest.fixture
 def debug_logs() -> Iterator[io.StringIO]:
     """archbot's logging as in production (JSON lines) and every library logger at DEBUG."""

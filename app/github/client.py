@@ -19,6 +19,7 @@ The App key is parsed once and concurrent jobs of one installation share one tok
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -90,8 +91,10 @@ class SharedTransport(httpx.AsyncBaseTransport):
         """Kept open: it is shared by every client (see ``shutdown``)."""
 
     async def shutdown(self) -> None:
-        """Close the pooled connections (process shutdown)."""
-        await self._inner.aclose()
+        """Close the pooled connections (process shutdown; or after start-up's ``GET /app``, so the worker's
+        own loop opens its own). A connection of a loop that has ended already is left to the OS."""
+        with contextlib.suppress(RuntimeError):
+            await self._inner.aclose()
 
 
 class GitHubFactory:
@@ -231,16 +234,32 @@ class GitHubFactory:
                 paced_at_send=self._transport is not None,
             )
         inst = installation_id
+        client = self.installation_client(inst)
         return RepoAPI(
-            self.installation_client(inst),
+            client,
             owner,
             repo,
             pacer=self.pacer(inst),
             graphql_enabled=graphql_enabled,
             retry=self.read_retry,
-            refresh=lambda: self.refresh_installation(inst),
+            refresh=self._refresher(inst, client),
             paced_at_send=self._transport is not None,
         )
+
+    def _refresher(self, installation_id: int, client: GitHub[Any]) -> Callable[[], GitHub[Any]]:
+        """The 401 refresh of one ``RepoAPI`` that starts with ``client``: when another job already
+        replaced the client this one holds (the same revoked token), it takes that one instead of
+        exchanging yet another token."""
+        held = [client]
+
+        def refresh() -> GitHub[Any]:
+            current = self._installations.get(installation_id)
+            if current is None or current is held[0]:
+                current = self.refresh_installation(installation_id)
+            held[0] = current
+            return current
+
+        return refresh
 
     async def identify(self) -> AppIdentity:
         """Who archbot is: ``GET /app`` once in App mode; ``github-actions[bot]`` with a token."""

@@ -149,8 +149,12 @@ def create_app(
         try:
             async with asyncio.timeout(config.store_timeout):
                 outcome = await store.accept_delivery(delivery_id, jobs)
-        except Exception as exc:  # locked past its timeout, read-only, gone: nothing recorded, GitHub may redeliver
-            log.warning("store_unavailable", delivery_id=delivery_id[:64], error=type(exc).__name__, exc_info=True)
+        # locked past its timeout, read-only, gone: nothing recorded, GitHub may redeliver. No traceback in
+        # the log: this answer must stay fast, and a traceback's frames hold the raw payload.
+        except Exception as exc:  # noqa: BLE001 - answered 503 and logged by type and message
+            log.warning(
+                "store_unavailable", delivery_id=delivery_id[:64], error=type(exc).__name__, detail=str(exc)[:160]
+            )
             return "store_unavailable", _json(503, {"error": "store unavailable, retry later"})
         if outcome.duplicate:
             return "duplicate", _json(202, {"ok": True, "duplicate": True})

@@ -29,6 +29,7 @@ TRUSTED: dict[str, dict[str, str]] = {
     "clarify": {},
     "plan": {},
     "read_tools": {"max_calls": "6", "max_tokens": "6000", "max_lines": "300"},
+    "answer": {"max_words": "200"},
 }
 DATA: dict[str, dict[str, tuple[str, str]]] = {
     "persona": {},
@@ -53,6 +54,12 @@ DATA: dict[str, dict[str, tuple[str, str]]] = {
         "repo_instructions": ("config", "(none)"),
     },
     "read_tools": {},
+    "answer": {
+        "finding": ("archbot", "service/x.py:36\n\n**High · security** Raw request body logged"),
+        "code": ("code", "  36 | log.info(req.model_dump())"),
+        "thread": ("thread", "alice: why is this a problem?"),
+        "question": ("reply", "It is only logged at INFO, so why is this a problem?"),
+    },
 }
 
 

@@ -41,7 +41,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-PROMPT_NAMES: tuple[str, ...] = ("persona", "review_pr", "review_design", "clarify", "plan", "read_tools")
+PROMPT_NAMES: tuple[str, ...] = ("persona", "review_pr", "review_design", "clarify", "plan", "read_tools", "answer")
 """Every prompt archbot ships; a test renders each of them."""
 
 NONCE_VARIABLE = "nonce"

@@ -79,7 +79,7 @@ class ModuleIndex:
         return self._calls.get(name, [])
 
     def references(self, lines: Collection[int]) -> list[Reference]:
-        """Calls, attribute reads and UPPER_CASE names on ``lines`` (a node spanning a line counts)."""
+        """Calls, attribute reads, UPPER_CASE and CamelCase names on ``lines`` (a node spanning a line counts)."""
         if self.tree is None or not lines:
             return []
         low, high = min(lines), max(lines)
@@ -99,8 +99,9 @@ class ModuleIndex:
                 chain = dotted(node)
                 if chain and len(chain) >= 2:
                     out.append(Reference(chain, first, False))
-            elif isinstance(node, ast.Name) and node.id.isupper() and len(node.id) > 1:
-                out.append(Reference((node.id,), first, False))
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and len(node.id) > 1:
+                if node.id.isupper() or node.id[0].isupper():  # a constant, or a class used bare (raise X)
+                    out.append(Reference((node.id,), first, False))
         return out
 
 

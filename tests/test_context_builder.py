@@ -176,3 +176,63 @@ def test_context_lines_are_recorded_per_path() -> None:
 def test_unparsable_and_unknown_files_give_no_context() -> None:
     assert context_for("svc/app.py", "x = 1\n", "x = (\n", {}).included == ()
     assert context_for("svc/app.py", OLD_APP, NEW_APP, {"svc/helpers.py": "def broken(:\n"}).included != ()
+
+
+def test_a_class_raised_bare_shows_its_definition() -> None:
+    errors = "class TooLarge(Exception):\n    status_code = 413\n"
+    old = "from svc.errors import TooLarge\n\n\ndef check(n):\n    raise ValueError(n)\n"
+    new = "from svc.errors import TooLarge\n\n\ndef check(n):\n    raise TooLarge from None\n"
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/errors.py": errors}))
+    assert "   2 |     status_code = 413" in items["TooLarge"]
+
+
+def test_super_annotated_parameters_and_local_instances_resolve_to_their_class() -> None:
+    base = (
+        "class Base:\n    @property\n    def middlewares(self):\n        return ['limit']\n\n\n"
+        "class Headers(dict):\n"
+        + "".join(f"    field_{i} = {i}\n" for i in range(25))
+        + "    def __getitem__(self, key):\n        raise KeyError(key)\n"
+        + "".join(f"    field_{i} = {i}\n" for i in range(25, 50))
+        + "\n\nclass App:\n    secret_key = 'from-config'\n"
+    )
+    old = (
+        "from svc.base import App, Base, Headers\n\n\nclass Child(Base):\n"
+        "    def build(self, app: App, scope):\n        return []\n"
+    )
+    new = (
+        "from svc.base import App, Base, Headers\n\n\nclass Child(Base):\n"
+        "    def build(self, app: App, scope):\n        headers = Headers(scope)\n"
+        "        host = headers.get('host').split(':')\n"
+        "        return [*super().middlewares, app.secret_key, host]\n"
+    )
+    context = context_for("svc/app.py", old, new, {"svc/base.py": base})
+    items = by_symbol(context)
+    assert "   4 |         return ['limit']" in items["Base.middlewares"]  # super().middlewares
+    assert "  63 |     secret_key = 'from-config'" in items["App.secret_key"]  # app: App
+    # headers.get: inherited from dict, so it goes through Headers.__getitem__ (shown once)
+    assert sum("  34 |         raise KeyError(key)" in item.text for item in context.included) == 1
+    left = context_for("svc/app.py", old, new.replace("Headers(scope)", "make(scope)"), {"svc/base.py": base})
+    assert all("raise KeyError" not in item.text for item in left.included)
+
+
+def test_readers_of_what_the_change_sets() -> None:
+    config = "class Config:\n    group_path: bool = False\n"
+    middleware = (
+        "class Middleware:\n    def labels(self, request):\n        path = request.path\n"
+        "        if self._config.group_path:\n            path = request.template\n        return path\n"
+    )
+    new = config.replace("False", "True")
+    items = by_symbol(context_for("svc/config.py", config, new, {"svc/middleware.py": middleware}))
+    text = items["Middleware.labels"]
+    assert "reads `group_path`, which the change sets, at svc/middleware.py:4" in text
+    assert "   4 |         if self._config.group_path:" in text
+
+
+def test_trimmed_enclosing_code_keeps_where_the_changed_lines_names_are_bound() -> None:
+    filler = "".join(f"    step_{i} = {i}\n" for i in range(60))
+    old = f"async def run(cmd):\n    proc = await start(cmd)\n{filler}    proc.terminate()\n"
+    new = f"async def run(cmd):\n    proc = await start(cmd)\n{filler}    proc.kill()\n"
+    text = by_symbol(context_for("svc/app.py", old, new, {}))["run"]
+    assert "line(s) omitted" in text
+    assert "   2 |     proc = await start(cmd)" in text
+    assert "step_30 = 30" not in text

@@ -6,7 +6,8 @@ For every Python file of the chunk, from the head revision's texts:
    ``__init__``) of every hunk;
 2. the definitions the changed lines call, resolved through imports, ``self``/``cls`` and module
    attributes, then what those call (depth 2);
-3. the callers of changed functions, in the files at hand;
+3. the callers of changed functions, and the readers of attributes, fields and constants the change
+   sets, in the files at hand;
 4. the settings, constants and defaults the changed lines (removed ones included) read.
 
 Candidates are ordered by risk (calls into network, subprocess, database, locks, auth and settings
@@ -30,8 +31,10 @@ MAX_EXCERPT_LINES = 40
 HEAD_LINES = 8
 TAIL_LINES = 3
 MAX_CALLERS = 3
+MAX_READERS = 2  # per name the change sets
+MAX_SET_NAMES = 6
 MAX_DEPTH2_PER_CALLEE = 6
-_TIER = {"setting": 1, "enclosing": 1, "class": 2, "callee": 2, "caller": 3}
+_TIER = {"setting": 1, "enclosing": 1, "class": 2, "callee": 2, "caller": 3, "reader": 3}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class _Candidate:
     reason: str
     depth: int = 1
     keep: frozenset[int] | None = None  # lines to keep when trimming (None: head, tail, risky lines)
+    extra: frozenset[int] = frozenset()  # lines also kept when trimming with the default rule
     header: int | None = None
     order: int = 0
 
@@ -127,7 +131,10 @@ def _enclosing(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
         scope = mod.enclosing(anchor, kinds=("function", "method"))
         if scope is not None:
             reason = f"holds the change at {focus.path}:{anchor}"
-            collect.add(_Candidate("enclosing", mod.path, scope.start, scope.end, scope.qualname, reason))
+            # where the names the change reads are bound (``proc = await open_process(...)``) survives trimming
+            changed = {n for n in focus.added if scope.start <= n <= scope.end}
+            bound = frozenset(mod.binding_lines(scope, mod.names_read(changed)) - focus.shown)
+            collect.add(_Candidate("enclosing", mod.path, scope.start, scope.end, scope.qualname, reason, extra=bound))
         owner = mod.enclosing(anchor, kinds=("class",))
         if owner is not None:
             collect.add(
@@ -206,6 +213,32 @@ def _callers(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
                 break
 
 
+def _readers(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
+    """Code that reads an attribute, field or constant the change sets (``self._stop = True``, a field's
+    new default): where the new value takes effect."""
+    names = sorted(n for n in mod.assigned(focus.added) if len(n) >= 4 and not n.startswith("__"))
+    for name in names[:MAX_SET_NAMES]:
+        found = 0
+        for other in collect.repo.loaded():
+            for line in other.attribute_reads(name):
+                if other.path == focus.path and line in focus.shown:
+                    continue
+                scope = other.enclosing(line, kinds=("function", "method"))
+                if scope is None:
+                    continue
+                keep = frozenset({*range(scope.start, scope.def_line + 1), *range(line - 2, line + 3)})
+                reason = f"reads `{name}`, which the change sets, at {other.path}:{line}"
+                found += int(
+                    collect.add(
+                        _Candidate("reader", other.path, scope.start, scope.end, scope.qualname, reason, keep=keep)
+                    )
+                )
+                if found >= MAX_READERS:
+                    break
+            if found >= MAX_READERS:
+                break
+
+
 def _keep(candidate: _Candidate, lines: list[str]) -> set[int] | None:
     """The lines to show of a candidate, or None for all of them (short enough)."""
     size = candidate.end - candidate.start + 1
@@ -215,6 +248,7 @@ def _keep(candidate: _Candidate, lines: list[str]) -> set[int] | None:
     if candidate.keep is None:
         keep |= set(range(candidate.start, candidate.start + HEAD_LINES))
         keep |= set(range(candidate.end - TAIL_LINES + 1, candidate.end + 1))
+        keep |= candidate.extra
         for number in sorted(risky_lines(lines, candidate.start, candidate.end)):
             if len(keep) >= MAX_EXCERPT_LINES:
                 break
@@ -259,7 +293,7 @@ def _render(candidate: _Candidate, repo: RepoIndex, hidden: frozenset[int]) -> C
 
 
 def _priority(item: ContextItem, order: int) -> tuple[int, int, int]:
-    risky = bool(item.risks) and item.kind in ("callee", "setting", "caller")
+    risky = bool(item.risks) and item.kind in ("callee", "setting", "caller", "reader")
     tier = 0 if risky else _TIER[item.kind] + (2 if item.depth > 1 else 0)
     return tier, item.depth, order
 
@@ -281,6 +315,7 @@ def build_chunk_context(files: Sequence[ChunkFile], repo: RepoIndex, budget: int
         mod = repo.module(file.path)
         if mod is not None and mod.tree is not None:
             _callers(collect, mod, _focus(file))
+            _readers(collect, mod, _focus(file))
     rendered = [
         (item, candidate.order)
         for candidate in collect.items

@@ -23,6 +23,7 @@ KIND_LABELS: Mapping[str, str] = {
     "callee": "called by the change",
     "setting": "setting or constant the change reads",
     "caller": "caller of a changed function",
+    "reader": "reads what the change sets",
 }
 OMITTED = "⋯"
 

@@ -236,3 +236,36 @@ def test_trimmed_enclosing_code_keeps_where_the_changed_lines_names_are_bound() 
     assert "line(s) omitted" in text
     assert "   2 |     proc = await start(cmd)" in text
     assert "step_30 = 30" not in text
+
+
+def test_context_for_test_files_comes_after_the_product_codes() -> None:
+    helper = "import requests\n\n\ndef fetch(url):\n    return requests.get(url, timeout=5)\n"
+    fixture = "import subprocess\n\n\ndef make_client():\n    return subprocess.run(['server'])\n"
+    prod_old = "from svc.net import fetch\n\n\ndef go(u):\n    return None\n"
+    prod_new = "from svc.net import fetch\n\n\ndef go(u):\n    return fetch(u)\n"
+    test_old = "from tests.helpers import make_client\n\n\ndef test_go():\n    pass\n"
+    test_new = "from tests.helpers import make_client\n\n\ndef test_go():\n    make_client()\n"
+    diff = diff_of("tests/test_go.py", test_old, test_new) + diff_of("svc/app.py", prod_old, prod_new)
+    plan = plan_review(parse_diff(diff))
+    texts = {"svc/app.py": prod_new, "tests/test_go.py": test_new, "svc/net.py": helper, "tests/helpers.py": fixture}
+    source = MappedRepoFiles(texts)
+    repo = RepoIndex(source.read, source.paths(), ["tests/test_go.py", "svc/app.py"])
+    full = build_chunk_context(plan.chunks[0].files, repo, 4000)
+    order = [item.symbol for item in full.included]
+    assert order.index("fetch") < order.index("make_client")  # both risky: the product code's first
+    assert next(i for i in full.included if i.symbol == "make_client").secondary
+    small = build_chunk_context(plan.chunks[0].files, repo, full.included[0].tokens + 1)
+    assert [item.symbol for item in small.included] == ["fetch"]
+
+
+def test_a_class_the_change_calls_is_shown_as_its_outline_and_annotations_pull_nothing() -> None:
+    methods = "".join(f"    def method_{i}(self):\n        return {i}\n\n" for i in range(40))
+    head = 'class Client:\n    """Talks to the store."""\n\n'
+    big = f"{head}    def __init__(self, url):\n        self.url = url\n\n{methods}"
+    typing = "class Scope:\n    pass\n"
+    old = "from svc.client import Client\nfrom svc.types import Scope\n\n\ndef go(scope: Scope):\n    return 1\n"
+    new = old.replace("return 1", "return Client('db')")
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/client.py": big, "svc/types.py": typing}))
+    text = items["Client"]
+    assert "   5 |         self.url = url" in text and "method_20" not in text
+    assert "Scope" not in items

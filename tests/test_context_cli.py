@@ -106,9 +106,7 @@ def test_the_model_call_carries_the_context_as_numbered_untrusted_excerpts(tmp_p
     checkout(tmp_path)
     fake = FakeModel()
     with serve_model(fake) as url:
-        done = archbot(
-            tmp_path, "--format", "json", env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "test-key"}
-        )
+        done = archbot(tmp_path, "--format", "json", env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "test-key"})
     assert done.returncode in (0, 1), done.stderr
     json.loads(done.stdout)
     [call] = fake.calls("submit_review")

@@ -18,6 +18,7 @@ the tail and the risky lines, with a marker. Pure: texts come through :class:`Re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -34,7 +35,7 @@ MAX_CALLERS = 3
 MAX_READERS = 2  # per name the change sets
 MAX_SET_NAMES = 6
 MAX_DEPTH2_PER_CALLEE = 6
-_TIER = {"setting": 1, "enclosing": 1, "class": 2, "callee": 2, "caller": 3, "reader": 3}
+_TIER = {"setting": 1, "enclosing": 1, "class": 2, "callee": 2, "caller": 3, "reader": 3, "named": 1, "outline": 2}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class _Candidate:
     extra: frozenset[int] = frozenset()  # lines also kept when trimming with the default rule
     header: int | None = None
     order: int = 0
+    secondary: bool = False  # found for a test file's change, or inside a test file: packed last
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,16 @@ class _Focus:
     shown: frozenset[int]
     removed: tuple[tuple[int, str], ...]  # (nearest new line, removed text)
     anchors: tuple[int, ...]  # one new-side line per hunk: where its change sits
+
+
+_TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "examples", "example", "docs"})
+
+
+def is_test_path(path: str) -> bool:
+    """Tests, fixtures, examples and docs: their context is packed after the product code's."""
+    parts = path.split("/")
+    name = parts[-1]
+    return bool(_TEST_DIRS & set(parts[:-1])) or name.startswith("test_") or name.endswith(("_test.py", "conftest.py"))
 
 
 def _focus(file: ChunkFile) -> _Focus:
@@ -100,6 +112,7 @@ class _Collector:
         self.shown = shown
         self.items: list[_Candidate] = []
         self._seen: set[tuple[str, int, int]] = set()
+        self.secondary = False  # the file whose change is being followed is a test file
 
     def add(self, candidate: _Candidate) -> bool:
         key = (candidate.path, candidate.start, candidate.end)
@@ -107,12 +120,16 @@ class _Collector:
         if key in self._seen or span <= self.shown.get(candidate.path, frozenset()):
             return False
         self._seen.add(key)
-        self.items.append(replace(candidate, order=len(self.items)))
+        secondary = self.secondary or is_test_path(candidate.path)
+        self.items.append(replace(candidate, order=len(self.items), secondary=secondary))
         return True
 
     def target(self, target: Target, reason: str, depth: int) -> bool:
         t = target
-        return self.add(_Candidate(t.kind, t.path, t.start, t.end, t.symbol, reason, depth, header=t.header))
+        keep = None
+        if t.definition is not None and t.definition.kind == "class" and (mod := self.repo.module(t.path)):
+            keep = _class_outline(mod, t.definition)  # a class: what it is, not its every method
+        return self.add(_Candidate(t.kind, t.path, t.start, t.end, t.symbol, reason, depth, keep, header=t.header))
 
 
 def _class_outline(mod: ModuleIndex, cls: Definition) -> frozenset[int]:
@@ -216,7 +233,7 @@ def _callers(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
 def _readers(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
     """Code that reads an attribute, field or constant the change sets (``self._stop = True``, a field's
     new default): where the new value takes effect."""
-    names = sorted(n for n in mod.assigned(focus.added) if len(n) >= 4 and not n.startswith("__"))
+    names = sorted(n for n in mod.assigned(focus.added) if len(n) >= 4 and not n.endswith("__"))
     for name in names[:MAX_SET_NAMES]:
         found = 0
         for other in collect.repo.loaded():
@@ -289,13 +306,14 @@ def _render(candidate: _Candidate, repo: RepoIndex, hidden: frozenset[int]) -> C
         text=text,
         tokens=estimate_tokens(text) + 1,
         shown=shown,
+        secondary=candidate.secondary,
     )
 
 
 def _priority(item: ContextItem, order: int) -> tuple[int, int, int]:
     risky = bool(item.risks) and item.kind in ("callee", "setting", "caller", "reader")
     tier = 0 if risky else _TIER[item.kind] + (2 if item.depth > 1 else 0)
-    return tier, item.depth, order
+    return tier + (10 if item.secondary else 0), item.depth, order
 
 
 def build_chunk_context(files: Sequence[ChunkFile], repo: RepoIndex, budget: int) -> ChunkContext:
@@ -309,11 +327,13 @@ def build_chunk_context(files: Sequence[ChunkFile], repo: RepoIndex, budget: int
         if mod is None or mod.tree is None:
             continue
         focus = _focus(file)
+        collect.secondary = is_test_path(file.path)
         _enclosing(collect, mod, focus)
         _callees(collect, mod, focus)
     for file in files:  # callers last: they are found by name and cost a scan
         mod = repo.module(file.path)
         if mod is not None and mod.tree is not None:
+            collect.secondary = is_test_path(file.path)
             _callers(collect, mod, _focus(file))
             _readers(collect, mod, _focus(file))
     rendered = [
@@ -345,3 +365,43 @@ def _pack(rendered: Iterable[tuple[ContextItem, int]], budget: int) -> ChunkCont
         tokens=spent,
         lines={path: frozenset(numbers) for path, numbers in lines.items()},
     )
+
+
+_NAMED_PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.pyi?)\b")
+_NAMED_SYMBOL = re.compile(r"`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(\))?`")
+MAX_NAMED = 12  # files and symbols a document may pull in
+
+
+def named_in(text: str) -> tuple[list[str], list[str]]:
+    """The Python paths and the backticked symbols (``Cls.method``, ``func()``) a document names."""
+    paths = list(dict.fromkeys(m.group(1).lstrip("./") for m in _NAMED_PATH.finditer(text)))
+    symbols = [s for s in dict.fromkeys(m.group(1) for m in _NAMED_SYMBOL.finditer(text)) if not s.endswith(".py")]
+    return paths[:MAX_NAMED], symbols[:MAX_NAMED]
+
+
+def build_named_context(text: str, repo: RepoIndex, budget: int) -> ChunkContext:
+    """Context for a design document or an issue (``/plan``): the definitions of the symbols it names
+    in backticks, and an outline (the top-level definitions) of the Python files it names."""
+    if budget <= 0:
+        return ChunkContext(budget=max(budget, 0))
+    paths, symbols = named_in(text)
+    collect = _Collector(repo, {})
+    for symbol in symbols:
+        last = symbol.rsplit(".", 1)[-1]
+        found = [(m, d) for m in repo.loaded() for d in m.defs if d.qualname == symbol or (d.name == last == symbol)]
+        for mod, d in found[:2]:
+            collect.add(
+                _Candidate("named", mod.path, d.start, d.end, d.qualname, f"named in the document as `{symbol}`")
+            )
+    for path in paths:
+        named = repo.module(path)
+        if named is None or named.tree is None:
+            continue
+        heads = frozenset(d.def_line for d in named.defs if d.parent is None or d.kind == "method")
+        if heads:
+            end = max(d.end for d in named.defs)
+            collect.add(
+                _Candidate("outline", path, 1, end, path, "named in the document", keep=heads | set(range(1, 4)))
+            )
+    rendered = [(item, c.order) for c in collect.items if (item := _render(c, repo, frozenset())) is not None]
+    return _pack(rendered, budget)

@@ -64,6 +64,7 @@ class ModuleIndex:
     local_types: dict[str, dict[str, str]] = field(default_factory=dict)
     _calls: dict[str, list[Reference]] | None = field(default=None, repr=False)
     _reads: dict[str, list[int]] | None = field(default=None, repr=False)
+    _annotations: set[int] | None = field(default=None, repr=False)
 
     def definition(self, qualname: str) -> Definition | None:
         return next((d for d in self.defs if d.qualname == qualname), None)
@@ -81,6 +82,21 @@ class ModuleIndex:
                 if isinstance(node, ast.Call) and (chain := dotted(node.func)):
                     self._calls.setdefault(chain[-1], []).append(Reference(chain, node.lineno, True))
         return self._calls.get(name, [])
+
+    def _annotation_nodes(self) -> set[int]:
+        """Ids of the nodes inside type annotations (a type named there is not what the code calls)."""
+        if self._annotations is None:
+            found: list[ast.expr] = []
+            for node in ast.walk(self.tree) if self.tree is not None else ():
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    a = node.args
+                    every = [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]
+                    found += [arg.annotation for arg in every if arg.annotation is not None]
+                    found += [node.returns] if node.returns is not None else []
+                elif isinstance(node, ast.AnnAssign):
+                    found.append(node.annotation)
+            self._annotations = {id(inner) for ann in found for inner in ast.walk(ann)}
+        return self._annotations
 
     def attribute_reads(self, name: str) -> list[int]:
         """Lines that read ``<anything>.name`` (computed once per module)."""
@@ -130,8 +146,9 @@ class ModuleIndex:
             return []
         low, high = min(lines), max(lines)
         out: list[Reference] = []
+        annotations = self._annotation_nodes()
         for node in ast.walk(self.tree):
-            if not isinstance(node, (ast.Call, ast.Attribute, ast.Name)):
+            if not isinstance(node, (ast.Call, ast.Attribute, ast.Name)) or id(node) in annotations:
                 continue
             first = getattr(node, "lineno", 0)
             last = getattr(node, "end_lineno", first) or first

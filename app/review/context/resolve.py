@@ -33,6 +33,7 @@ _GENERIC = frozenset(
 _MAX_HOPS = 3
 _MAPPING_METHODS = frozenset({"get", "__contains__", "pop", "setdefault"})
 PRELOAD_ALL_BELOW = 400  # a source listing fewer Python files than this is parsed whole
+SIBLINGS_LOADED = 60  # otherwise: at most this many modules of the changed files' packages
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class RepoIndex:
         if len(python) < PRELOAD_ALL_BELOW:
             for path in python:
                 self.module(path)
+            return
+        # a large repository: the changed files' own packages too (their callers and readers live there)
+        homes = {p.rsplit("/", 1)[0] if "/" in p else "" for p in changed}
+        siblings = [p for p in python if (p.rsplit("/", 1)[0] if "/" in p else "") in homes]
+        for path in siblings[:SIBLINGS_LOADED]:
+            self.module(path)
 
     def module(self, path: str) -> ModuleIndex | None:
         """The parsed module at ``path`` (None: not a readable Python file)."""

@@ -32,6 +32,7 @@ MAX_EXCERPT_LINES = 40
 HEAD_LINES = 8
 TAIL_LINES = 3
 MAX_CALLERS = 3
+CALL_BEFORE = 5  # lines kept above a caller's call (the condition or lock it sits under)
 MAX_READERS = 2  # per name the change sets
 MAX_SET_NAMES = 6
 MAX_DEPTH2_PER_CALLEE = 6
@@ -117,7 +118,12 @@ class _Collector:
     def add(self, candidate: _Candidate) -> bool:
         key = (candidate.path, candidate.start, candidate.end)
         span = set(range(candidate.start, candidate.end + 1))
-        if key in self._seen or span <= self.shown.get(candidate.path, frozenset()):
+        if key in self._seen:  # found again for another reason: keep the lines both want
+            at, first = next((i, c) for i, c in enumerate(self.items) if (c.path, c.start, c.end) == key)
+            if first.keep is not None and candidate.keep is not None:
+                self.items[at] = replace(first, keep=first.keep | candidate.keep)
+            return False
+        if span <= self.shown.get(candidate.path, frozenset()):
             return False
         self._seen.add(key)
         secondary = self.secondary or is_test_path(candidate.path)
@@ -162,8 +168,24 @@ def _enclosing(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
             )  # fmt: skip
 
 
+def _followed_lines(mod: ModuleIndex, focus: _Focus) -> set[int]:
+    """The lines whose references are followed: the added ones, the whole body of a function whose
+    ``def`` line is added (code moved into a new function runs in a new place), and the lines that bind
+    or fill a name the added lines read (``items.extend(super().middlewares)`` above ``for m in items``)."""
+    lines = set(focus.added)
+    for d in mod.defs:
+        if d.kind != "class" and d.def_line in focus.added:
+            lines |= set(range(d.def_line, d.end + 1))
+    for anchor in focus.anchors:
+        scope = mod.enclosing(anchor, kinds=("function", "method"))
+        if scope is not None:
+            changed = {n for n in focus.added if scope.start <= n <= scope.end}
+            lines |= mod.binding_lines(scope, mod.names_read(changed))
+    return lines
+
+
 def _references(mod: ModuleIndex, focus: _Focus) -> list[Reference]:
-    refs = mod.references(focus.added)
+    refs = mod.references(_followed_lines(mod, focus))
     for line, text in focus.removed:
         refs += text_references(text, line)
     return refs
@@ -220,7 +242,7 @@ def _callers(collect: _Collector, mod: ModuleIndex, focus: _Focus) -> None:
                 scope = other.enclosing(ref.line, kinds=("function", "method"))
                 start, end = (scope.start, scope.end) if scope else (max(1, ref.line - 3), ref.line + 3)
                 head = range(start, (scope.def_line if scope else start) + 1)
-                keep = frozenset({*head, *range(ref.line - 3, ref.line + 4)})
+                keep = frozenset({*head, *range(ref.line - CALL_BEFORE, ref.line + 4)})
                 symbol = scope.qualname if scope else "(module level)"
                 reason = f"calls changed `{changed.qualname}` at {other.path}:{ref.line}"
                 found += int(collect.add(_Candidate("caller", other.path, start, end, symbol, reason, keep=keep)))

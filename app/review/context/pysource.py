@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 
 MAX_SOURCE_CHARS = 1_000_000
+_FILLERS = frozenset({"append", "extend", "update", "add", "insert", "setdefault"})  # calls that fill a name
 _CHAIN_RE = re.compile(r"\b[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*(\s*\()?")
 
 
@@ -121,15 +122,20 @@ class ModuleIndex:
         return out
 
     def binding_lines(self, scope: Definition, names: Collection[str]) -> set[int]:
-        """Lines inside ``scope`` that bind one of ``names`` (assignment, ``with ... as``, ``for``)."""
+        """Lines inside ``scope`` that bind one of ``names`` (assignment, ``with ... as``, ``for``) or fill
+        it (``names.append(...)``, ``.extend``, ``.update``)."""
         out: set[int] = set()
         if self.tree is None or not names:
             return out
         for node in ast.walk(self.tree):
-            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Store) or node.id not in names:
+            if not scope.start <= getattr(node, "lineno", 0) <= scope.end:
                 continue
-            if scope.start <= node.lineno <= scope.end:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names:
                 out.add(node.lineno)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILLERS:
+                target = node.func.value
+                if isinstance(target, ast.Name) and target.id in names:
+                    out.add(node.lineno)
         return out
 
     def names_read(self, lines: Collection[int]) -> set[str]:

@@ -269,3 +269,32 @@ def test_a_class_the_change_calls_is_shown_as_its_outline_and_annotations_pull_n
     text = items["Client"]
     assert "   5 |         self.url = url" in text and "method_20" not in text
     assert "Scope" not in items
+
+
+def test_code_moved_into_a_new_function_and_names_filled_above_the_change_are_followed() -> None:
+    base = "class Base:\n    @property\n    def middlewares(self):\n        return ['limit']\n"
+    schema = "async def generate_schemas(safe=True):\n    return safe\n"
+    old = (
+        "from svc import schema\nfrom svc.base import Base\n\n\nclass App(Base):\n    def stack(self):\n"
+        "        items = []\n        items.extend(super().middlewares)\n        return items\n\n\n"
+        "async def start():\n    await schema.generate_schemas()\n"
+    )
+    new = old.replace(
+        "        return items\n", "        for item in items:\n            item.patch()\n        return items\n"
+    )
+    new = new.replace(
+        "async def start():\n    await schema.generate_schemas()\n",
+        "async def start():\n    pass\n\n\nasync def start_main():\n    await schema.generate_schemas()\n",
+    )
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/base.py": base, "svc/schema.py": schema}))
+    assert "   4 |         return ['limit']" in items["Base.middlewares"]  # filled into `items` on an unchanged line
+    assert "   1 | async def generate_schemas(safe=True):" in items["generate_schemas"]  # moved into start_main
+
+
+def test_a_function_found_as_caller_twice_keeps_both_call_sites() -> None:
+    filler = "".join(f"        x{i} = {i}\n" for i in range(30))
+    old = "class B:\n    def stop(self):\n        return 1\n\n    def start(self):\n        return 2\n\n"
+    old += f"    def sub(self):\n        self.stop()\n{filler}        self.start()\n"
+    new = old.replace("return 1", "return 10").replace("return 2", "return 20")
+    text = by_symbol(context_for("svc/b.py", old, new, {}))["B.sub"]
+    assert "   9 |         self.stop()" in text and "  40 |         self.start()" in text

@@ -263,8 +263,10 @@ def _walk_defs(index: ModuleIndex, body: list[ast.stmt], parent: str | None) -> 
                 index.defs.append(Definition(node.name, qual, kind, start, node.lineno, end, parent))
                 index.local_types[qual] = _local_types(node)
                 _walk_defs(index, node.body, qual)
-        elif isinstance(node, (ast.If, ast.Try)) and parent is None:
-            _walk_defs(index, [*node.body, *getattr(node, "orelse", [])], parent)
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
+            handlers = [stmt for h in getattr(node, "handlers", []) for stmt in h.body]
+            inner = [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", []), *handlers]
+            _walk_defs(index, inner, parent)  # definitions under ``if``/``try``/``with``, at any level
 
 
 def _type_name(node: ast.expr | None) -> str | None:

@@ -301,13 +301,10 @@ def test_a_function_found_as_caller_twice_keeps_both_call_sites() -> None:
 
 
 def test_functions_defined_under_if_inside_a_function_are_scopes() -> None:
-    schema = "async def generate_schemas(safe=True):\n    return safe\n"
-    old = "from svc import schema\n\n\ndef register(app, generate):\n    pass\n"
-    new = (
-        "from svc import schema\n\n\ndef register(app, generate):\n    if generate:\n\n"
-        "        async def init_main():\n            await schema.generate_schemas()\n"
-    )
-    items = by_symbol(context_for("svc/app.py", old, new, {"svc/schema.py": schema}))
-    assert "called at svc/app.py:8" in items["generate_schemas"]
-    context = context_for("svc/app.py", old, new, {"svc/schema.py": schema})
-    assert "register.init_main" not in by_symbol(context)  # all of it is in the diff: not repeated
+    body = "".join(f"            step_{i} = {i}\n" for i in range(6))
+    head = "def register(app, generate):\n    if generate:\n\n        async def init_main():\n"
+    old = f"{head}{body}            return 1\n"
+    new = old.replace("return 1", "return 2")
+    items = by_symbol(context_for("svc/app.py", old, new, {}))
+    assert "holds the change at svc/app.py:11" in items["register.init_main"]
+    assert "register" not in items

@@ -213,6 +213,13 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     plan.add_argument("file", metavar="FILE", help="the design doc (Markdown), or - for stdin")
     plan.add_argument("--now", action="store_true", help="plan now, stating missing facts as assumptions")
+    plan.add_argument(
+        "--repo-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the checkout whose files and symbols the document names are shown to the model (default: .)",
+    )
 
     sub.add_parser(
         "action",
@@ -383,7 +390,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "plan":
         from app.local_plan import run_plan
 
-        return await run_plan(settings, source=args.file, now=args.now)
+        return await run_plan(settings, source=args.file, now=args.now, repo_dir=args.repo_dir or Path.cwd())
     if args.command == "worker":
         from app.serve import run_worker_only
 

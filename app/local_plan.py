@@ -8,6 +8,7 @@ readable document).
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -23,6 +24,8 @@ from app.settings import Settings
 
 PLAN_MAX_TOKENS = 8192
 """Output budget of one model call: a full plan needs more than a review chunk's default."""
+PLAN_CODE_TOKENS = 6000
+"""Tokens of the plan prompt kept for the code the document names."""
 MAX_READ_BYTES = 2 * 1024 * 1024
 """A larger input is refused: it is not a design document."""
 
@@ -71,6 +74,21 @@ async def _model_from(settings: Settings, stack: AsyncExitStack) -> ReviewModel:
     return provider.model()
 
 
+def named_code(document: str, repo_dir: Path) -> str:
+    """The rendered excerpts of the checkout's files and symbols ``document`` names ("" for none)."""
+    from app.review.context import RepoIndex, build_named_context
+    from app.review.context.builder import named_in
+    from app.worktree_files import WorkingTreeFiles
+
+    if not repo_dir.is_dir():
+        return ""
+    files = WorkingTreeFiles(repo_dir)
+    named, _ = named_in(document)
+    repo = RepoIndex(files.read, files.paths(), changed=named)  # a large checkout: at least the files named
+    context = build_named_context(document, repo, PLAN_CODE_TOKENS)
+    return context.render() if context.included else ""
+
+
 def _usage_line(usage: TokenUsage) -> str:
     return (
         f"archbot: {usage.calls} model call(s), {usage.input_tokens} input and {usage.output_tokens} output tokens"
@@ -87,8 +105,12 @@ async def run_plan(
     err: TextIO | None = None,
     model: ReviewModel | None = None,
     stdin: TextIO | None = None,
+    repo_dir: Path | None = None,
 ) -> int:
     """Print clarifying questions, or with ``now`` (or when the document states the key facts) a plan.
+
+    With ``repo_dir`` the plan prompt also carries the code the document names (files and backticked
+    symbols of that checkout, :func:`app.review.context.build_named_context`).
 
     ``out``, ``err`` and ``stdin`` default to the process's streams at call time. ``model`` is built
     from ``settings`` unless given (tests inject one); a model built here is closed here.
@@ -124,7 +146,8 @@ async def run_plan(
                     return 0
                 err.write("archbot: the document states the key facts.\n")
             err.write("archbot: writing the implementation plan...\n")
-            plan, spent = await make_plan(active, issue=issue, discussion="", instructions="")
+            code = await asyncio.to_thread(named_code, document, repo_dir) if repo_dir is not None else ""
+            plan, spent = await make_plan(active, issue=issue, discussion="", instructions="", code=code)
             usage = usage + spent
         except SpendLimitError as exc:
             err.write(f"archbot: skipped: the model's spend limit is reached ({exc})\n")

@@ -176,3 +176,135 @@ def test_context_lines_are_recorded_per_path() -> None:
 def test_unparsable_and_unknown_files_give_no_context() -> None:
     assert context_for("svc/app.py", "x = 1\n", "x = (\n", {}).included == ()
     assert context_for("svc/app.py", OLD_APP, NEW_APP, {"svc/helpers.py": "def broken(:\n"}).included != ()
+
+
+def test_a_class_raised_bare_shows_its_definition() -> None:
+    errors = "class TooLarge(Exception):\n    status_code = 413\n"
+    old = "from svc.errors import TooLarge\n\n\ndef check(n):\n    raise ValueError(n)\n"
+    new = "from svc.errors import TooLarge\n\n\ndef check(n):\n    raise TooLarge from None\n"
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/errors.py": errors}))
+    assert "   2 |     status_code = 413" in items["TooLarge"]
+
+
+def test_super_annotated_parameters_and_local_instances_resolve_to_their_class() -> None:
+    base = (
+        "class Base:\n    @property\n    def middlewares(self):\n        return ['limit']\n\n\n"
+        "class Headers(dict):\n"
+        + "".join(f"    field_{i} = {i}\n" for i in range(25))
+        + "    def __getitem__(self, key):\n        raise KeyError(key)\n"
+        + "".join(f"    field_{i} = {i}\n" for i in range(25, 50))
+        + "\n\nclass App:\n    secret_key = 'from-config'\n"
+    )
+    old = (
+        "from svc.base import App, Base, Headers\n\n\nclass Child(Base):\n"
+        "    def build(self, app: App, scope):\n        return []\n"
+    )
+    new = (
+        "from svc.base import App, Base, Headers\n\n\nclass Child(Base):\n"
+        "    def build(self, app: App, scope):\n        headers = Headers(scope)\n"
+        "        host = headers.get('host').split(':')\n"
+        "        return [*super().middlewares, app.secret_key, host]\n"
+    )
+    context = context_for("svc/app.py", old, new, {"svc/base.py": base})
+    items = by_symbol(context)
+    assert "   4 |         return ['limit']" in items["Base.middlewares"]  # super().middlewares
+    assert "  63 |     secret_key = 'from-config'" in items["App.secret_key"]  # app: App
+    # headers.get: inherited from dict, so it goes through Headers.__getitem__ (shown once)
+    assert sum("  34 |         raise KeyError(key)" in item.text for item in context.included) == 1
+    left = context_for("svc/app.py", old, new.replace("Headers(scope)", "make(scope)"), {"svc/base.py": base})
+    assert all("raise KeyError" not in item.text for item in left.included)
+
+
+def test_readers_of_what_the_change_sets() -> None:
+    config = "class Config:\n    group_path: bool = False\n"
+    middleware = (
+        "class Middleware:\n    def labels(self, request):\n        path = request.path\n"
+        "        if self._config.group_path:\n            path = request.template\n        return path\n"
+    )
+    new = config.replace("False", "True")
+    items = by_symbol(context_for("svc/config.py", config, new, {"svc/middleware.py": middleware}))
+    text = items["Middleware.labels"]
+    assert "reads `group_path`, which the change sets, at svc/middleware.py:4" in text
+    assert "   4 |         if self._config.group_path:" in text
+
+
+def test_trimmed_enclosing_code_keeps_where_the_changed_lines_names_are_bound() -> None:
+    filler = "".join(f"    step_{i} = {i}\n" for i in range(60))
+    old = f"async def run(cmd):\n    proc = await start(cmd)\n{filler}    proc.terminate()\n"
+    new = f"async def run(cmd):\n    proc = await start(cmd)\n{filler}    proc.kill()\n"
+    text = by_symbol(context_for("svc/app.py", old, new, {}))["run"]
+    assert "line(s) omitted" in text
+    assert "   2 |     proc = await start(cmd)" in text
+    assert "step_30 = 30" not in text
+
+
+def test_context_for_test_files_comes_after_the_product_codes() -> None:
+    helper = "import requests\n\n\ndef fetch(url):\n    return requests.get(url, timeout=5)\n"
+    fixture = "import subprocess\n\n\ndef make_client():\n    return subprocess.run(['server'])\n"
+    prod_old = "from svc.net import fetch\n\n\ndef go(u):\n    return None\n"
+    prod_new = "from svc.net import fetch\n\n\ndef go(u):\n    return fetch(u)\n"
+    test_old = "from tests.helpers import make_client\n\n\ndef test_go():\n    pass\n"
+    test_new = "from tests.helpers import make_client\n\n\ndef test_go():\n    make_client()\n"
+    diff = diff_of("tests/test_go.py", test_old, test_new) + diff_of("svc/app.py", prod_old, prod_new)
+    plan = plan_review(parse_diff(diff))
+    texts = {"svc/app.py": prod_new, "tests/test_go.py": test_new, "svc/net.py": helper, "tests/helpers.py": fixture}
+    source = MappedRepoFiles(texts)
+    repo = RepoIndex(source.read, source.paths(), ["tests/test_go.py", "svc/app.py"])
+    full = build_chunk_context(plan.chunks[0].files, repo, 4000)
+    order = [item.symbol for item in full.included]
+    assert order.index("fetch") < order.index("make_client")  # both risky: the product code's first
+    assert next(i for i in full.included if i.symbol == "make_client").secondary
+    small = build_chunk_context(plan.chunks[0].files, repo, full.included[0].tokens + 1)
+    assert [item.symbol for item in small.included] == ["fetch"]
+
+
+def test_a_class_the_change_calls_is_shown_as_its_outline_and_annotations_pull_nothing() -> None:
+    methods = "".join(f"    def method_{i}(self):\n        return {i}\n\n" for i in range(40))
+    head = 'class Client:\n    """Talks to the store."""\n\n'
+    big = f"{head}    def __init__(self, url):\n        self.url = url\n\n{methods}"
+    typing = "class Scope:\n    pass\n"
+    old = "from svc.client import Client\nfrom svc.types import Scope\n\n\ndef go(scope: Scope):\n    return 1\n"
+    new = old.replace("return 1", "return Client('db')")
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/client.py": big, "svc/types.py": typing}))
+    text = items["Client"]
+    assert "   5 |         self.url = url" in text and "method_20" not in text
+    assert "Scope" not in items
+
+
+def test_code_moved_into_a_new_function_and_names_filled_above_the_change_are_followed() -> None:
+    base = "class Base:\n    @property\n    def middlewares(self):\n        return ['limit']\n"
+    schema = "async def generate_schemas(safe=True):\n    return safe\n"
+    old = (
+        "from svc import schema\nfrom svc.base import Base\n\n\nclass App(Base):\n    def stack(self):\n"
+        "        items = []\n        items.extend(super().middlewares)\n        return items\n\n\n"
+        "async def start():\n    await schema.generate_schemas()\n"
+    )
+    new = old.replace(
+        "        return items\n", "        for item in items:\n            item.patch()\n        return items\n"
+    )
+    new = new.replace(
+        "async def start():\n    await schema.generate_schemas()\n",
+        "async def start():\n    pass\n\n\nasync def start_main():\n    await schema.generate_schemas()\n",
+    )
+    items = by_symbol(context_for("svc/app.py", old, new, {"svc/base.py": base, "svc/schema.py": schema}))
+    assert "   4 |         return ['limit']" in items["Base.middlewares"]  # filled into `items` on an unchanged line
+    assert "   1 | async def generate_schemas(safe=True):" in items["generate_schemas"]  # moved into start_main
+
+
+def test_a_function_found_as_caller_twice_keeps_both_call_sites() -> None:
+    filler = "".join(f"        x{i} = {i}\n" for i in range(30))
+    old = "class B:\n    def stop(self):\n        return 1\n\n    def start(self):\n        return 2\n\n"
+    old += f"    def sub(self):\n        self.stop()\n{filler}        self.start()\n"
+    new = old.replace("return 1", "return 10").replace("return 2", "return 20")
+    text = by_symbol(context_for("svc/b.py", old, new, {}))["B.sub"]
+    assert "   9 |         self.stop()" in text and "  40 |         self.start()" in text
+
+
+def test_functions_defined_under_if_inside_a_function_are_scopes() -> None:
+    body = "".join(f"            step_{i} = {i}\n" for i in range(6))
+    head = "def register(app, generate):\n    if generate:\n\n        async def init_main():\n"
+    old = f"{head}{body}            return 1\n"
+    new = old.replace("return 1", "return 2")
+    items = by_symbol(context_for("svc/app.py", old, new, {}))
+    assert "holds the change at svc/app.py:11" in items["register.init_main"]
+    assert "register" not in items

@@ -43,6 +43,7 @@ DATA: dict[str, dict[str, tuple[str, str]]] = {
     "review_design": {
         "document": ("design-doc", "# Design\nWe add a queue."),
         "repo_instructions": ("config", "(none)"),
+        "code": ("repository-context", "(none)"),
     },
     "clarify": {
         "issue": ("issue", "Title: Process uploads with a model\n\nWe need it."),
@@ -52,6 +53,7 @@ DATA: dict[str, dict[str, tuple[str, str]]] = {
         "issue": ("issue", "Title: Process uploads with a model"),
         "discussion": ("discussion", "100 req/s, PII, GPU model"),
         "repo_instructions": ("config", "(none)"),
+        "code": ("repository-context", "(none)"),
     },
     "read_tools": {},
     "answer": {

@@ -145,6 +145,11 @@ def _safe(text: str, *, what: str) -> str:
     return redact_secrets(stripped) if stripped else NONE_GIVEN
 
 
+def _code(code: str) -> str:
+    """Repository excerpts for the prompt: secrets redacted, "(none)" when there are none."""
+    return redact_secrets(code) if code.strip() else NONE_GIVEN
+
+
 def _system() -> str:
     """The persona system prompt (the same text for every call, so the API caches it)."""
     return render_prompt("persona", {})
@@ -187,9 +192,10 @@ async def clarify(model: ReviewModel, *, issue: str, discussion: str) -> tuple[C
 
 
 async def make_plan(
-    model: ReviewModel, *, issue: str, discussion: str, instructions: str
+    model: ReviewModel, *, issue: str, discussion: str, instructions: str, code: str = ""
 ) -> tuple[PlanOutput, TokenUsage]:
-    """The implementation plan for the issue, given its discussion and the repository's instructions."""
+    """The implementation plan for the issue, given its discussion, the repository's instructions and
+    ``code``: the rendered excerpts of the files and symbols the issue names (app/review/context/)."""
     return await _ask(
         model,
         "plan",
@@ -197,6 +203,7 @@ async def make_plan(
             "issue": ("issue", _safe(issue, what="issue")),
             "discussion": ("discussion", _safe(discussion, what="discussion")),
             "repo_instructions": ("config", _safe(instructions, what="instructions")),
+            "code": ("repository-context", _code(code)),
         },
         tool_name=PLAN_TOOL_NAME,
         tool_description=PLAN_TOOL_DESCRIPTION,
@@ -205,7 +212,7 @@ async def make_plan(
 
 
 async def review_design(
-    model: ReviewModel, *, document: str, instructions: str, numbered: bool = False
+    model: ReviewModel, *, document: str, instructions: str, numbered: bool = False, code: str = ""
 ) -> tuple[DesignReviewOutput, TokenUsage]:
     """The design review of ``document``; with ``numbered``, its lines are numbered for line findings.
 
@@ -224,6 +231,7 @@ async def review_design(
         {
             "document": ("design-doc", shown),
             "repo_instructions": ("config", _safe(instructions, what="instructions")),
+            "code": ("repository-context", _code(code)),
         },
         tool_name=DESIGN_REVIEW_TOOL_NAME,
         tool_description=DESIGN_REVIEW_TOOL_DESCRIPTION,

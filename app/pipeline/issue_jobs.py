@@ -8,6 +8,7 @@ from app.commands import KNOWN_COMMANDS
 from app.design.engine import clarify, has_key_facts, make_plan, review_design
 from app.design.render import render_design_review, render_plan, render_questions
 from app.github.api import RepoAPI
+from app.github.errors import GitHubError
 from app.github.models import IssueComment, IssueInfo
 from app.jobs import Job, JobKind
 from app.pipeline.deps import Deps, daily_budget_spent, record_spend
@@ -22,6 +23,7 @@ from app.review.sanitize import sanitize_markdown
 DAY = 86_400.0
 HOUR = 3_600.0
 MAX_DISCUSSION_CHARS = 40_000
+NAMED_CODE_TOKENS = 6000  # tokens of a plan or design review prompt kept for the code the issue names
 
 HELP = """**archbot** — commands (first line of a new comment; you need `{permission}` permission or more):
 
@@ -77,6 +79,29 @@ class IssueWork:
     async def spend(self, usage: TokenUsage) -> None:
         await record_spend(self.deps, self.job, usage)
 
+    async def named_code(self, text: str) -> str:
+        """The default branch's code that ``text`` names (its ``.py`` paths, and backticked symbols
+        defined in them), rendered as context; one GraphQL read, none when no path is named."""
+        from app.review.context import RepoIndex, build_named_context
+        from app.review.context.builder import named_in
+
+        paths = [p for p in named_in(text)[0] if p.endswith((".py", ".pyi"))]
+        if not paths or not self.api.graphql_enabled:
+            return ""
+        settings = self.deps.settings
+        try:
+            texts = await self.api.context_blobs(
+                "HEAD",
+                paths,
+                max_files=settings.archbot_context_max_files,
+                max_bytes=settings.archbot_context_max_bytes,
+            )
+        except GitHubError as exc:
+            self.log.warning("named_code_failed", error=exc.__class__.__name__, asked=len(paths))
+            return ""
+        context = build_named_context(text, RepoIndex(texts.get, list(texts)), NAMED_CODE_TOKENS)
+        return context.render() if context.included else ""
+
     async def upsert(self, comments: list[IssueComment], kind: str, body: str, state: dict[str, object]) -> int:
         """Create archbot's sticky comment of ``kind`` once, then edit it in place."""
         text = body.rstrip() + "\n\n" + render_marker(kind, state)
@@ -102,7 +127,9 @@ async def design_review(work: IssueWork, issue: IssueInfo, config: RepoConfig, c
         )
         return
     try:
-        out, usage = await review_design(model, document=_issue_text(issue), instructions=config.review.instructions)
+        text = _issue_text(issue)
+        code = await work.named_code(text)
+        out, usage = await review_design(model, document=text, instructions=config.review.instructions, code=code)
     except LLMError as exc:
         await work.spend(exc.usage or TokenUsage())
         await work.upsert(
@@ -232,8 +259,9 @@ async def _plan_command(work: IssueWork, job: Job, config: RepoConfig) -> None:
                 await work.spend(usage)
                 await work.upsert(comments, "plan", render_questions(questions), {"state": "questions"})
                 return
+        code = await work.named_code(_issue_text(issue))
         plan, plan_usage = await make_plan(
-            model, issue=_issue_text(issue), discussion=discussion, instructions=config.review.instructions
+            model, issue=_issue_text(issue), discussion=discussion, instructions=config.review.instructions, code=code
         )
     except LLMError as exc:
         await work.spend(usage + (exc.usage or TokenUsage()))

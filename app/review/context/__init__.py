@@ -5,8 +5,8 @@ given; :func:`build_chunk_context` picks the excerpts; :class:`ChunkContext` ren
 docs/context.md.
 """
 
-from app.review.context.builder import build_chunk_context
+from app.review.context.builder import build_chunk_context, build_named_context
 from app.review.context.model import ChunkContext, ContextItem
 from app.review.context.resolve import RepoIndex
 
-__all__ = ["ChunkContext", "ContextItem", "RepoIndex", "build_chunk_context"]
+__all__ = ["ChunkContext", "ContextItem", "RepoIndex", "build_chunk_context", "build_named_context"]

@@ -23,6 +23,9 @@ KIND_LABELS: Mapping[str, str] = {
     "callee": "called by the change",
     "setting": "setting or constant the change reads",
     "caller": "caller of a changed function",
+    "reader": "reads what the change sets",
+    "named": "definition the document names",
+    "outline": "outline of a file the document names",
 }
 OMITTED = "⋯"
 
@@ -42,6 +45,7 @@ class ContextItem:
     text: str = ""
     tokens: int = 0
     shown: frozenset[int] = frozenset()
+    secondary: bool = False  # for a test file's change, or inside a test file: packed after the rest
 
 
 @dataclass(frozen=True)

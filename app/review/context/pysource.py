@@ -10,8 +10,10 @@ import ast
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 MAX_SOURCE_CHARS = 1_000_000
+_FILLERS = frozenset({"append", "extend", "update", "add", "insert", "setdefault"})  # calls that fill a name
 _CHAIN_RE = re.compile(r"\b[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*(\s*\()?")
 
 
@@ -59,7 +61,11 @@ class ModuleIndex:
     constants: dict[str, tuple[int, int]] = field(default_factory=dict)  # module-level name -> span
     instances: dict[str, str] = field(default_factory=dict)  # module-level ``x = Cls(...)`` -> "Cls"
     fields: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # class -> attr -> span
+    # function qualname -> local name -> class name: annotated parameters and ``x = Cls(...)``
+    local_types: dict[str, dict[str, str]] = field(default_factory=dict)
     _calls: dict[str, list[Reference]] | None = field(default=None, repr=False)
+    _reads: dict[str, list[int]] | None = field(default=None, repr=False)
+    _annotations: set[int] | None = field(default=None, repr=False)
 
     def definition(self, qualname: str) -> Definition | None:
         return next((d for d in self.defs if d.qualname == qualname), None)
@@ -78,14 +84,77 @@ class ModuleIndex:
                     self._calls.setdefault(chain[-1], []).append(Reference(chain, node.lineno, True))
         return self._calls.get(name, [])
 
+    def _annotation_nodes(self) -> set[int]:
+        """Ids of the nodes inside type annotations (a type named there is not what the code calls)."""
+        if self._annotations is None:
+            found: list[ast.expr] = []
+            for node in ast.walk(self.tree) if self.tree is not None else ():
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    a = node.args
+                    every = [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]
+                    found += [arg.annotation for arg in every if arg.annotation is not None]
+                    found += [node.returns] if node.returns is not None else []
+                elif isinstance(node, ast.AnnAssign):
+                    found.append(node.annotation)
+            self._annotations = {id(inner) for ann in found for inner in ast.walk(ann)}
+        return self._annotations
+
+    def attribute_reads(self, name: str) -> list[int]:
+        """Lines that read ``<anything>.name`` (computed once per module)."""
+        if self._reads is None:
+            self._reads = {}
+            for node in ast.walk(self.tree) if self.tree is not None else ():
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    self._reads.setdefault(node.attr, []).append(node.lineno)
+        return self._reads.get(name, [])
+
+    def assigned(self, lines: Collection[int]) -> set[str]:
+        """Attribute and module names that statements on ``lines`` set (``self.x = ...``, ``X: int = 1``)."""
+        out: set[str] = set()
+        for node in ast.walk(self.tree) if self.tree is not None and lines else ():
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.lineno in lines:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Attribute):
+                        out.add(target.attr)
+                    elif isinstance(target, ast.Name):
+                        out.add(target.id)
+        return out
+
+    def binding_lines(self, scope: Definition, names: Collection[str]) -> set[int]:
+        """Lines inside ``scope`` that bind one of ``names`` (assignment, ``with ... as``, ``for``) or fill
+        it (``names.append(...)``, ``.extend``, ``.update``)."""
+        out: set[int] = set()
+        if self.tree is None or not names:
+            return out
+        for node in ast.walk(self.tree):
+            if not scope.start <= getattr(node, "lineno", 0) <= scope.end:
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names:
+                out.add(node.lineno)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILLERS:
+                target = node.func.value
+                if isinstance(target, ast.Name) and target.id in names:
+                    out.add(node.lineno)
+        return out
+
+    def names_read(self, lines: Collection[int]) -> set[str]:
+        """Plain names loaded on ``lines``."""
+        return {
+            node.id
+            for node in (ast.walk(self.tree) if self.tree is not None and lines else ())
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.lineno in lines
+        }
+
     def references(self, lines: Collection[int]) -> list[Reference]:
-        """Calls, attribute reads and UPPER_CASE names on ``lines`` (a node spanning a line counts)."""
+        """Calls, attribute reads, UPPER_CASE and CamelCase names on ``lines`` (a node spanning a line counts)."""
         if self.tree is None or not lines:
             return []
         low, high = min(lines), max(lines)
         out: list[Reference] = []
+        annotations = self._annotation_nodes()
         for node in ast.walk(self.tree):
-            if not isinstance(node, (ast.Call, ast.Attribute, ast.Name)):
+            if not isinstance(node, (ast.Call, ast.Attribute, ast.Name)) or id(node) in annotations:
                 continue
             first = getattr(node, "lineno", 0)
             last = getattr(node, "end_lineno", first) or first
@@ -99,9 +168,16 @@ class ModuleIndex:
                 chain = dotted(node)
                 if chain and len(chain) >= 2:
                     out.append(Reference(chain, first, False))
-            elif isinstance(node, ast.Name) and node.id.isupper() and len(node.id) > 1:
+                elif isinstance(node.value, ast.Call) and dotted(node.value.func) == ("super",):
+                    out.append(Reference(("super", node.attr), first, False))
+            elif _bare_upper(node):  # a constant, or a class used bare (raise X)
                 out.append(Reference((node.id,), first, False))
         return out
+
+
+def _bare_upper(node: ast.AST) -> TypeGuard[ast.Name]:
+    """A loaded name starting with a capital (``TIMEOUT``, ``RequestEntityTooLarge``)."""
+    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and len(node.id) > 1 and node.id[0].isupper()
 
 
 def dotted(node: ast.expr) -> tuple[str, ...]:
@@ -185,9 +261,42 @@ def _walk_defs(index: ModuleIndex, body: list[ast.stmt], parent: str | None) -> 
                 owner = index.definition(parent) if parent else None
                 kind = "method" if owner is not None and owner.kind == "class" else "function"
                 index.defs.append(Definition(node.name, qual, kind, start, node.lineno, end, parent))
+                index.local_types[qual] = _local_types(node)
                 _walk_defs(index, node.body, qual)
-        elif isinstance(node, (ast.If, ast.Try)) and parent is None:
-            _walk_defs(index, [*node.body, *getattr(node, "orelse", [])], parent)
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
+            handlers = [stmt for h in getattr(node, "handlers", []) for stmt in h.body]
+            inner = [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", []), *handlers]
+            _walk_defs(index, inner, parent)  # definitions under ``if``/``try``/``with``, at any level
+
+
+def _type_name(node: ast.expr | None) -> str | None:
+    """The class an annotation names: ``Cls``, ``mod.Cls``, ``"Cls"``, ``Cls | None``, ``Optional[Cls]``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(node, ast.BinOp):
+        return _type_name(node.left) or _type_name(node.right)
+    if isinstance(node, ast.Subscript) and dotted(node.value)[-1:] == ("Optional",):
+        return _type_name(node.slice)
+    chain = dotted(node) if node is not None else ()
+    return chain[-1] if chain and chain[-1][:1].isupper() and chain[-1] != "None" else None
+
+
+def _local_types(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    args = node.args
+    out = {
+        a.arg: name
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if (name := _type_name(a.annotation)) is not None
+    }
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+            value = inner.value.value if isinstance(inner.value, ast.Await) else inner.value
+            if isinstance(value, ast.Call) and (called := dotted(value.func)) and called[-1][:1].isupper():
+                out.setdefault(inner.targets[0].id, called[-1])
+    return out
 
 
 def parse_module(path: str, text: str) -> ModuleIndex:

@@ -31,7 +31,9 @@ _GENERIC = frozenset(
     }
 )  # fmt: skip
 _MAX_HOPS = 3
+_MAPPING_METHODS = frozenset({"get", "__contains__", "pop", "setdefault"})
 PRELOAD_ALL_BELOW = 400  # a source listing fewer Python files than this is parsed whole
+SIBLINGS_LOADED = 60  # otherwise: at most this many modules of the changed files' packages
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ class RepoIndex:
         if len(python) < PRELOAD_ALL_BELOW:
             for path in python:
                 self.module(path)
+            return
+        # a large repository: the changed files' own packages too (their callers and readers live there)
+        homes = {p.rsplit("/", 1)[0] if "/" in p else "" for p in changed}
+        siblings = [p for p in python if (p.rsplit("/", 1)[0] if "/" in p else "") in homes]
+        for path in siblings[:SIBLINGS_LOADED]:
+            self.module(path)
 
     def module(self, path: str) -> ModuleIndex | None:
         """The parsed module at ``path`` (None: not a readable Python file)."""
@@ -104,6 +112,15 @@ class RepoIndex:
             if found is not None or len(chain) == 2:
                 return found
             return self._by_name(chain[-1]) if ref.call else self._settings_field(chain)
+        if head == "super" and rest:
+            owner = mod.enclosing(ref.line, kinds=("class",))
+            return self._inherited(mod, owner, rest[0]) if owner is not None else None
+        scope = mod.enclosing(ref.line, kinds=("function", "method"))
+        typed = mod.local_types.get(scope.qualname, {}).get(head) if scope is not None and rest else None
+        if typed is not None:
+            found = self._instance_field(mod, typed, rest[0], 0)
+            if found is not None:
+                return found
         local = mod.definition(head)
         if local is not None:
             return self._in_def(mod, local, rest, 0)
@@ -166,7 +183,21 @@ class RepoIndex:
 
     def _instance_field(self, mod: ModuleIndex, cls_name: str, attr: str, hops: int) -> Target | None:
         found = self._class(mod, cls_name, hops)
-        return self._member(found[0], found[1], attr, hops) if found is not None else None
+        if found is None:
+            return None
+        member = self._member(found[0], found[1], attr, hops)
+        if member is None and attr in _MAPPING_METHODS:  # inherited from Mapping: it goes through __getitem__
+            member = self._member(found[0], found[1], "__getitem__", hops)
+        return member
+
+    def _inherited(self, mod: ModuleIndex, cls: Definition, name: str) -> Target | None:
+        """``super().name`` in class ``cls``: the member of the first base that has it."""
+        for base in cls.bases:
+            found = self._class(mod, base, 0)
+            member = self._member(found[0], found[1], name, 1) if found is not None else None
+            if member is not None:
+                return member
+        return None
 
     def _via_binding(self, mod: ModuleIndex, local: str, rest: tuple[str, ...], hops: int) -> Target | None:
         binding = mod.imports[local]

@@ -19,7 +19,12 @@ RISKS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
     ),
-    ("subprocess", re.compile(r"\bsubprocess\b|\bos\.(?:system|popen|exec\w*|spawn\w*)\(|\bPopen\(|create_subprocess")),
+    (
+        "subprocess",
+        re.compile(
+            r"\bsubprocess\b|\bos\.(?:system|popen|exec\w*|spawn\w*)\(|\bPopen\(|create_subprocess|open_process\("
+        ),
+    ),
     (
         "database",
         re.compile(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from app.github.client import GitHubFactory
 from app.logs import configure_logging
@@ -118,7 +119,8 @@ def debug_logs() -> Iterator[io.StringIO]:
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
         yield buffer
-    finally:
+    finally:  # leave logging as it was: later tests capture structlog's default output
+        structlog.reset_defaults()
         root.setLevel(saved[0])
         root.handlers[:] = saved[1]
         for name in ("httpx", "httpcore", "githubkit", "app"):

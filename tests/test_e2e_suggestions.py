@@ -109,3 +109,42 @@ async def test_agent_prompts_can_be_turned_off(tmp_path: Path) -> None:
         assert review.comments and all("Prompt for an AI coding agent" not in c["body"] for c in review.comments)
     finally:
         await h.close()
+
+
+DOCKERFILE_V1 = 'FROM python:3.12-slim\nRUN pip install archbot\nUSER root\nCMD ["archbot", "serve"]\n'
+DOCKERFILE_DIFF = (
+    "diff --git a/Dockerfile b/Dockerfile\n"
+    "new file mode 100644\n"
+    "--- /dev/null\n"
+    "+++ b/Dockerfile\n"
+    "@@ -0,0 +1,4 @@\n" + "".join(f"+{line}\n" for line in DOCKERFILE_V1.splitlines())
+)
+
+
+async def test_a_suggestion_on_another_text_file_is_verified_against_its_text(tmp_path: Path) -> None:
+    # A Dockerfile is neither Python nor YAML/TOML/JSON: its text comes in the same PR-context read,
+    # so the suggestion is checked (one hunk, not a no-op, no neighbour repeated) and committable.
+    h = await make_harness(tmp_path)
+    try:
+        h.fake.add_pr(
+            REPO, 7, diff=DOCKERFILE_DIFF, head_sha=SHA1, base_sha=BASE, head_files={"Dockerfile": DOCKERFILE_V1}
+        )
+        finding = {
+            "path": "Dockerfile",
+            "line": 3,
+            "side": "RIGHT",
+            "severity": "medium",
+            "category": "security",
+            "title": "The service runs as root",
+            "rationale": "A compromise of the process gets root in the container.",
+            "suggestion": "USER 10001",
+        }
+        h.model.script("submit_review", {"summary": "Runs as root.", "findings": [finding]})
+        await h.deliver("pull_request", pr_payload("opened"))
+        await h.drain()
+        [review] = h.reviews()
+        [comment] = [c for c in review.comments if c["path"] == "Dockerfile"]
+        [block] = blocks(comment["body"])
+        assert apply_replacement(DOCKERFILE_V1, 3, 3, block) == DOCKERFILE_V1.replace("USER root", "USER 10001")
+    finally:
+        await h.close()

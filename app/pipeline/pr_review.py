@@ -46,8 +46,9 @@ from app.review.repo_files import NO_REPO_FILES, MappedRepoFiles, RepoFiles
 
 MAX_CONTENT_FILES = 60  # full texts fetched for the static engine (changed Python files, biggest first)
 MAX_DESIGN_DOCS = 5
-MAX_DATA_FILES = 10  # changed YAML/TOML/JSON files read whole, so that a suggestion on them can be verified
-DATA_SUFFIXES = (".yml", ".yaml", ".toml", ".json")
+MAX_DATA_FILES = 10  # other changed text files read whole, so that a suggestion on them can be verified
+DATA_SUFFIXES = (".yml", ".yaml", ".toml", ".json")  # asked first: a suggestion on them is also checked to load
+MAX_DATA_ADDED_LINES = 2_000  # beyond this a changed file is generated (lockfiles, vendored data): not read
 CANDIDATES_PER_CONTEXT_FILE = 4  # import-derived candidate paths asked per context file kept (most are absent)
 SUMMARY = "summary"
 
@@ -79,14 +80,21 @@ async def fetch_diff(api: RepoAPI, number: int, caps: DiffCaps) -> CappedDiff:
 
 def content_paths(files: Sequence[FileDiff]) -> list[str]:
     """Files whose full new text the engine needs: changed Python (static checks, biggest first),
-    design docs under the default design paths (the repo config arrives in the same query), and
-    changed YAML/TOML/JSON files, against which suggestions on them are verified."""
+    design docs under the default design paths (the repo config arrives in the same query), and the
+    other changed text files (YAML/TOML/JSON first), against which suggestions on them are verified."""
     changed = [f for f in files if f.path.endswith((".py", ".pyi")) and f.added_lines]
     changed.sort(key=lambda f: -len(f.added_lines))
     docs = design_doc_files(files, DesignDocsConfig().paths)
-    data = [f for f in files if f.path.lower().endswith(DATA_SUFFIXES) and f.added_lines]
-    data.sort(key=lambda f: -len(f.added_lines))
     paths = [f.path for f in changed[:MAX_CONTENT_FILES]] + [f.path for f in docs[:MAX_DESIGN_DOCS]]
+    data = [
+        f
+        for f in files
+        if f.added_lines
+        and len(f.added_lines) <= MAX_DATA_ADDED_LINES
+        and not f.path.endswith((".py", ".pyi"))
+        and f.path not in paths
+    ]
+    data.sort(key=lambda f: (not f.path.lower().endswith(DATA_SUFFIXES), -len(f.added_lines)))
     return paths + [f.path for f in data[:MAX_DATA_FILES]]
 
 

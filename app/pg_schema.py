@@ -12,10 +12,14 @@ psycopg and procrastinate are imported only here and in the other PostgreSQL mod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from app.pg_url import conninfo
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 SCHEMA_VERSION = 1
 MIGRATE_LOCK = 0x61726368_626F7431 & 0x7FFFFFFFFFFFFFFF  # "archbot1": one bigint advisory lock key
@@ -158,3 +162,22 @@ async def check_database(url: str, *, connect_timeout: float = 5.0) -> None:
         conninfo(url), autocommit=True, connect_timeout=max(int(connect_timeout), 1)
     ) as conn:
         await check_schema(conn)
+
+
+async def open_checked_pool(url: str, *, min_size: int, max_size: int, name: str) -> AsyncConnectionPool[Any]:
+    """``check_database``, then an autocommit pool opened and checked once more on a pooled connection
+    (closed again when that fails): what the queue and the usage ledger each open lazily."""
+    from psycopg_pool import AsyncConnectionPool
+
+    await check_database(url)  # fail fast, in one line, instead of a pool retrying
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        conninfo(url), min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True}, name=name
+    )
+    await pool.open(wait=True, timeout=10.0)
+    try:
+        async with pool.connection() as conn:
+            await check_schema(conn)
+    except BaseException:
+        await pool.close()
+        raise
+    return pool

@@ -18,7 +18,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from app.pg_schema import check_database, check_schema
+from app.pg_schema import open_checked_pool
 from app.pg_url import conninfo
 from app.usage import DAY_SECONDS, RETENTION_DAYS, checked_key, utc_day
 
@@ -43,7 +43,7 @@ class PostgresUsageLedger:
         if retention_days < 1:
             raise ValueError("retention_days must be at least 1")
         self.url = url
-        self._conninfo = conninfo(url)
+        conninfo(url)  # a malformed URL is refused here, at construction, not at the first query
         self._clock = clock
         self._retention_days = retention_days
         self._min_size = min_size
@@ -61,23 +61,9 @@ class PostgresUsageLedger:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._pool is None:
-                await check_database(self.url)  # fail fast, in one line, instead of a pool retrying
-                pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-                    self._conninfo,
-                    min_size=self._min_size,
-                    max_size=self._max_size,
-                    open=False,
-                    kwargs={"autocommit": True},
-                    name="archbot-usage",
+                self._pool = await open_checked_pool(
+                    self.url, min_size=self._min_size, max_size=self._max_size, name="archbot-usage"
                 )
-                await pool.open(wait=True, timeout=10.0)
-                try:
-                    async with pool.connection() as conn:
-                        await check_schema(conn)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
         return self._pool
 
     async def open(self) -> None:

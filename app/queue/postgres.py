@@ -41,7 +41,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from app.jobs import Job, JobKind
-from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, check_database, check_schema
+from app.pg_schema import QUEUE_NAME, TASK_NAME, SchemaError, open_checked_pool
 from app.pg_url import conninfo
 from app.queue.base import DeliveryOutcome, JobRecord, JobState, Lease
 
@@ -146,23 +146,9 @@ class PostgresJobQueue:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._pool is None:
-                await check_database(self.url)  # fail fast, in one line, instead of a pool retrying
-                pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
-                    self._conninfo,
-                    min_size=self._min_size,
-                    max_size=self._max_size,
-                    open=False,
-                    kwargs={"autocommit": True},
-                    name="archbot-queue",
+                self._pool = await open_checked_pool(
+                    self.url, min_size=self._min_size, max_size=self._max_size, name="archbot-queue"
                 )
-                await pool.open(wait=True, timeout=10.0)
-                try:
-                    async with pool.connection() as conn:
-                        await check_schema(conn)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
                 if self._listen:
                     self._listener_task = asyncio.create_task(self._listen_forever(), name="archbot-pg-listen")
         return self._pool

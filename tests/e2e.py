@@ -32,6 +32,17 @@ BASE = "b" * 40
 SHA1 = "1" * 40
 SHA2 = "2" * 40
 SHA3 = "3" * 40
+RANKING_DIFF_V1 = (PRS / "ranking-v1.patch").read_text()
+RANKING_FILE_V1 = (PRS / "inference_v1.py").read_text()
+TASK_FINDING = {  # the model's finding on ranking-v1.patch that the observability and spoofing tests script
+    "path": "service/inference.py",
+    "line": 41,
+    "side": "RIGHT",
+    "severity": "medium",
+    "category": "concurrency",
+    "title": "Fire-and-forget cache warm-up",
+    "rationale": "The task is not kept; keep a reference.",
+}
 
 
 async def no_sleep(_: float) -> None:

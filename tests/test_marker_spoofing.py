@@ -20,24 +20,24 @@ from app.action import run_action
 from app.github.client import ACTIONS_BOT_LOGIN, GitHubFactory
 from app.review.markers import parse_marker
 from app.settings import Settings
-from tests.e2e import BASE, PRS, REPO, SHA1, Harness, make_harness, pr_payload
+from tests.e2e import (
+    BASE,
+    RANKING_DIFF_V1,
+    RANKING_FILE_V1,
+    REPO,
+    SHA1,
+    TASK_FINDING,
+    Harness,
+    make_harness,
+    pr_payload,
+)
 from tests.fakegithub import ACTIONS_TOKEN, FakeGitHub, FakeReview
 from tests.fakemodel import DESIGN_REVIEW, FACTS_MISSING, PLAN, FakeModel, serve_model
 from tests.test_action import clean_env
 from tests.test_action import pr_payload as action_pr_payload
 from tests.test_e2e_issues import VAGUE, command, issue_payload
 
-DIFF = (PRS / "ranking-v1.patch").read_text()
-FILE = (PRS / "inference_v1.py").read_text()
-FINDING = {
-    "path": "service/inference.py",
-    "line": 41,
-    "side": "RIGHT",
-    "severity": "medium",
-    "category": "concurrency",
-    "title": "Fire-and-forget cache warm-up",
-    "rationale": "The task is not kept; keep a reference.",
-}
+DIFF, FILE, FINDING = RANKING_DIFF_V1, RANKING_FILE_V1, TASK_FINDING
 APP_BOT = "archbot[bot]"
 # who forges: a user, another App, and (in App mode) the login every workflow's GITHUB_TOKEN shares
 APP_FORGERS = (("mallory", "User"), ("evil-app[bot]", "Bot"), (ACTIONS_BOT_LOGIN, "Bot"))

@@ -16,21 +16,22 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.github.routes import route_template
 from app.logs import configure_logging
 from app.metrics import action_label, event_label
-from tests.e2e import BASE, INSTALLATION, PRS, REPO, SHA1, Harness, make_harness, pr_payload
+from tests.e2e import (
+    BASE,
+    INSTALLATION,
+    RANKING_DIFF_V1,
+    RANKING_FILE_V1,
+    REPO,
+    SHA1,
+    TASK_FINDING,
+    Harness,
+    make_harness,
+    pr_payload,
+)
 from tests.fakemodel import REFUSAL
 from tests.webhook_helpers import signed_headers
 
-DIFF = (PRS / "ranking-v1.patch").read_text()
-FILE = (PRS / "inference_v1.py").read_text()
-FINDING = {
-    "path": "service/inference.py",
-    "line": 41,
-    "side": "RIGHT",
-    "severity": "medium",
-    "category": "concurrency",
-    "title": "Fire-and-forget cache warm-up",
-    "rationale": "The task is not kept; keep a reference.",
-}
+DIFF, FILE, FINDING = RANKING_DIFF_V1, RANKING_FILE_V1, TASK_FINDING
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 

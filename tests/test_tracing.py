@@ -17,20 +17,21 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from app.metrics import Metrics
 from app.settings import SettingsError
 from app.tracing import OtelTracer, Tracer, build_tracer, sdk_tracer
-from tests.e2e import BASE, INSTALLATION, PRS, REPO, SHA1, Harness, make_harness, pr_payload
+from tests.e2e import (
+    BASE,
+    INSTALLATION,
+    RANKING_DIFF_V1,
+    RANKING_FILE_V1,
+    REPO,
+    SHA1,
+    TASK_FINDING,
+    Harness,
+    make_harness,
+    pr_payload,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DIFF = (PRS / "ranking-v1.patch").read_text()
-FILE = (PRS / "inference_v1.py").read_text()
-FINDING = {
-    "path": "service/inference.py",
-    "line": 41,
-    "side": "RIGHT",
-    "severity": "medium",
-    "category": "concurrency",
-    "title": "Fire-and-forget cache warm-up",
-    "rationale": "The task is not kept; keep a reference.",
-}
+DIFF, FILE, FINDING = RANKING_DIFF_V1, RANKING_FILE_V1, TASK_FINDING
 
 
 @pytest.fixture
